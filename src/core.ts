@@ -1,0 +1,390 @@
+// The framework-free core: counts, flushes, reports, and answers the page, JSON and API requests.
+import { ConfigureApi } from './api.js'
+import { defaultClassify } from './classify.js'
+import { jsonError, json, type CoreRequest, type CoreResponse } from './http.js'
+import type { ResolvedOptions } from './options.js'
+import { renderPage } from './page/render.js'
+import { STATUS_CSS } from './page/assets.js'
+import { Recorder, UNMATCHED, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
+import { buildReport, RECENT_MINUTES, type ShownRoute } from './report.js'
+import { createStore } from './store/index.js'
+import { addDays, DayClock } from './time.js'
+import type { DayRow, MinuteRow, RouteRecord, StatusHandle, StatusReport, Store } from './types.js'
+
+/** A route found in the app's code. */
+export interface DiscoveredRoute {
+  rule: string
+  name?: string
+  doc?: string
+}
+
+/** What an adapter tells the core about the app. */
+export interface AppInfo {
+  /** Every route the app has now, in registration order. */
+  discover(): DiscoveredRoute[]
+}
+
+interface Snapshot {
+  at: number
+  dayRows: DayRow[]
+  minuteRows: MinuteRow[]
+}
+
+const PRUNE_EVERY_MS = 3_600_000
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+}
+
+/** Counts requests, keeps them in the store and serves the status page. */
+export class StatusCore {
+  readonly options: ResolvedOptions
+  readonly recorder = new Recorder()
+  readonly clock: DayClock
+  readonly #app: AppInfo
+  readonly #api: ConfigureApi | null
+  readonly #described = new Map<string, { name?: string; doc?: string }>()
+  #discovered = new Map<string, DiscoveredRoute>()
+  #records = new Map<string, RouteRecord>()
+  #store: Store | null = null
+  #opening: Promise<Store> | null = null
+  #lock: Promise<unknown> = Promise.resolve()
+  #snapshot: Snapshot | null = null
+  #timer: NodeJS.Timeout | null = null
+  #closed: Promise<void> | null = null
+  #lastPrune = 0
+  #downSince: Date | null = null
+  readonly #classify: (statusCode: number) => OutcomeCode
+
+  constructor(options: ResolvedOptions, app: AppInfo) {
+    this.options = options
+    this.clock = new DayClock(options.timeZone)
+    this.#app = app
+    for (const [rule, info] of options.names) this.#described.set(rule, info)
+    this.#api = options.api ? new ConfigureApi(options.api, this.#editor()) : null
+    this.#classify = toCode(options.classify, options.logger)
+    this.#timer = setInterval(() => {
+      this.flush().catch(() => {})
+    }, options.flushIntervalMs)
+    this.#timer.unref()
+    // routes are usually defined right after serverStatus(app); look once they are
+    setImmediate(() => {
+      this.#discover()
+      this.#open().catch(() => {})
+    })
+  }
+
+  /** Counts one finished request. The per-request path: no I/O, no await. */
+  record(rule: string, statusCode: number, threw: boolean, durationMs: number): void {
+    this.recorder.record(rule, threw ? FAILURE : this.#classify(statusCode), durationMs, Date.now())
+  }
+
+  /** Tells whether a path is served by the core (page, assets, JSON, API). */
+  owns(path: string): boolean {
+    return isUnder(path, this.options.urlPrefix) || (this.#api !== null && path === this.#api.path)
+  }
+
+  /** Answers a request for which `owns(path)` is true. */
+  async handle(req: CoreRequest): Promise<CoreResponse | null> {
+    const prefix = this.options.urlPrefix
+    if (this.#api !== null && req.path === this.#api.path) return this.#api.handle(req)
+    const rest = req.path.slice(prefix.length)
+    const method = req.method.toUpperCase()
+    const readable = method === 'GET' || method === 'HEAD'
+    if (rest === '' || rest === '/') {
+      if (!readable) return jsonError(405, `method ${method} is not allowed; use GET`, { allow: 'GET, HEAD' })
+      const report = await this.report()
+      const body = renderPage(report, {
+        title: this.options.title,
+        assetPath: `${prefix}/assets`,
+        storageNote: this.#downSince ? `Storage unavailable since ${this.#downSince.toISOString()}; showing counts held in memory.` : null,
+      })
+      return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }, body }
+    }
+    if (rest === '/api/routes') {
+      if (!readable) return jsonError(405, `method ${method} is not allowed; use GET`, { allow: 'GET, HEAD' })
+      return json(200, await this.report(), { 'x-content-type-options': 'nosniff', 'access-control-allow-origin': '*' })
+    }
+    if (rest === '/assets/status.css') {
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' },
+        body: STATUS_CSS,
+      }
+    }
+    return null
+  }
+
+  /** The StatusHandle given to the app. */
+  handleObject(): StatusHandle {
+    return {
+      flush: () => this.flush(),
+      close: () => this.close(),
+      describe: (rule, info) => this.describe(rule, info),
+      report: () => this.report(),
+    }
+  }
+
+  describe(rule: string, info: { name?: string; doc?: string }): void {
+    if (typeof rule !== 'string' || !rule.startsWith('/')) {
+      throw new TypeError(`server-status: describe() needs a rule that starts with "/" (got ${JSON.stringify(rule)})`)
+    }
+    this.#described.set(rule, { ...this.#described.get(rule), ...info })
+  }
+
+  /** Writes pending counts now; rejects when the store refuses them (they stay pending). */
+  flush(): Promise<void> {
+    return this.#exclusive(() => this.#flush())
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (this.#timer) clearInterval(this.#timer)
+      this.#timer = null
+      try {
+        await this.flush()
+      } catch (error) {
+        this.options.logger.error(`server-status: closing with ${countOf(this.recorder.pending())} requests not written: ${message(error)}`)
+      }
+      await this.#exclusive(async () => {
+        const store = this.#store ?? (await this.#opening?.catch(() => null))
+        this.#store = null
+        await store?.close()
+      })
+    })()
+    return this.#closed
+  }
+
+  report(): Promise<StatusReport> {
+    return this.#exclusive(async () => {
+      this.#discover()
+      const now = Date.now()
+      try {
+        const store = await this.#open()
+        if (this.#snapshot === null || now - this.#snapshot.at >= Math.min(this.options.flushIntervalMs, 60_000)) {
+          await this.#refresh(store, now)
+        }
+      } catch {
+        // storage is down: the page goes on from memory and the last snapshot
+      }
+      return buildReport({
+        now,
+        clock: this.clock,
+        days: this.options.days,
+        routes: this.#shownRoutes(),
+        dayRows: this.#snapshot?.dayRows ?? [],
+        minuteRows: this.#snapshot?.minuteRows ?? [],
+        pending: this.recorder.pending(),
+      })
+    })
+  }
+
+  /** Runs `task` after every earlier task, so a flush and a read never interleave. */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task, task)
+    this.#lock = run.catch(() => {})
+    return run
+  }
+
+  async #open(): Promise<Store> {
+    if (this.#store) return this.#store
+    if (this.#closed && !this.#opening) throw new Error('server-status is closed')
+    this.#opening ??= (async () => {
+      const store = await createStore(this.options.database, { tablePrefix: this.options.tablePrefix })
+      try {
+        await store.init()
+      } catch (error) {
+        await store.close().catch(() => {})
+        throw error
+      }
+      this.#store = store
+      return store
+    })()
+    try {
+      return await this.#opening
+    } catch (error) {
+      this.#opening = null
+      this.#storageFailed(error)
+      throw error
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const buckets = this.recorder.drain()
+    if (buckets.length === 0) return
+    try {
+      const store = await this.#open()
+      await store.write(
+        buckets.map((b) => ({
+          rule: b.rule,
+          minute: b.minute,
+          day: this.clock.dayOfMinute(b.minute),
+          success: b.success,
+          failure: b.failure,
+          ignored: b.ignored,
+          durationMs: b.durationMs,
+        })),
+      )
+      this.#snapshot = null
+      this.#storageBack()
+      await this.#prune(store)
+    } catch (error) {
+      this.recorder.restore(buckets)
+      this.#storageFailed(error)
+      throw error
+    }
+  }
+
+  async #prune(store: Store): Promise<void> {
+    const now = Date.now()
+    if (now - this.#lastPrune < PRUNE_EVERY_MS) return
+    this.#lastPrune = now
+    const minute = Math.floor(now / 60_000) - this.options.minuteRetentionDays * 1440
+    const day = addDays(this.clock.dayOf(now), -this.options.dayRetentionDays)
+    await store.prune(minute, day).catch((error: unknown) => this.options.logger.warn(`server-status: pruning old rows failed: ${message(error)}`))
+  }
+
+  async #refresh(store: Store, now: number): Promise<void> {
+    const firstDay = addDays(this.clock.dayOf(now), -this.options.days)
+    const [records, dayRows, minuteRows] = await Promise.all([
+      store.listRoutes(),
+      store.readDays(firstDay),
+      store.readMinutes(Math.floor(now / 60_000) - RECENT_MINUTES - 1),
+    ])
+    this.#records = new Map(records.map((r) => [r.rule, r]))
+    this.#snapshot = { at: now, dayRows, minuteRows }
+    this.#storageBack()
+  }
+
+  #discover(): void {
+    let routes: DiscoveredRoute[]
+    try {
+      routes = this.#app.discover()
+    } catch (error) {
+      this.options.logger.warn(`server-status: could not list the app's routes: ${message(error)}`)
+      return
+    }
+    const found = new Map<string, DiscoveredRoute>()
+    for (const route of routes) {
+      if (!found.has(route.rule) && !this.owns(route.rule)) found.set(route.rule, route)
+    }
+    this.#discovered = found
+  }
+
+  #resolve(rule: string): ShownRoute {
+    const record = this.#records.get(rule)
+    const described = this.#described.get(rule)
+    const discovered = this.#discovered.get(rule)
+    return {
+      rule,
+      name: record?.name ?? described?.name ?? discovered?.name ?? rule,
+      doc: record?.doc ?? described?.doc ?? discovered?.doc ?? '',
+    }
+  }
+
+  #shownRoutes(): ShownRoute[] {
+    const hidden = (rule: string) => this.#records.get(rule)?.hidden === true
+    let rules: Iterable<string>
+    if (this.options.routes) {
+      rules = this.options.routes
+    } else {
+      const all = new Set<string>(this.#discovered.keys())
+      for (const rule of [...this.#records.keys()].sort()) all.add(rule)
+      for (const bucket of this.recorder.pending()) all.add(bucket.rule)
+      rules = all
+    }
+    const shown: ShownRoute[] = []
+    for (const rule of rules) {
+      if (rule !== UNMATCHED && !hidden(rule) && !this.owns(rule)) shown.push(this.#resolve(rule))
+    }
+    return shown
+  }
+
+  #editor() {
+    return {
+      hasRule: async (rule: string) => {
+        return this.#exclusive(async () => {
+          this.#discover()
+          if (this.#discovered.has(rule)) return true
+          const store = await this.#open()
+          this.#records = new Map((await store.listRoutes()).map((r) => [r.rule, r]))
+          return rule !== UNMATCHED && this.#records.has(rule)
+        })
+      },
+      rename: (rule: string, info: { name?: string; doc?: string }) =>
+        this.#exclusive(async () => {
+          const store = await this.#open()
+          await store.registerRoutes([rule])
+          const wasHidden = this.#records.get(rule)?.hidden === true
+          const record = await store.updateRoute(rule, info)
+          // counts taken while the route was deleted do not come back with it
+          if (wasHidden) this.recorder.discard(rule)
+          this.#records.set(rule, record)
+          this.#snapshot = null
+          return this.#resolve(rule)
+        }),
+      remove: (rule: string) =>
+        this.#exclusive(async () => {
+          const store = await this.#open()
+          await store.registerRoutes([rule])
+          await store.deleteRoute(rule)
+          this.recorder.discard(rule)
+          this.#records.set(rule, { rule, name: null, doc: null, hidden: true })
+          this.#snapshot = null
+        }),
+    }
+  }
+
+  #storageFailed(error: unknown): void {
+    if (this.#downSince !== null) return
+    this.#downSince = new Date()
+    this.options.logger.error(
+      `server-status: storage unavailable (${message(error)}); counts stay in memory and are written when it is back`,
+    )
+  }
+
+  #storageBack(): void {
+    if (this.#downSince === null) return
+    this.options.logger.warn(`server-status: storage available again after ${Math.round((Date.now() - this.#downSince.getTime()) / 1000)} s`)
+    this.#downSince = null
+  }
+}
+
+function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */)
+}
+
+function defaultCode(statusCode: number): OutcomeCode {
+  if (statusCode >= 200 && statusCode < 400) return SUCCESS
+  return statusCode === 404 || statusCode === 500 || statusCode === 502 || statusCode === 503 || statusCode === 504 ? FAILURE : IGNORED
+}
+
+function toCode(classify: ResolvedOptions['classify'], logger: ResolvedOptions['logger']): (statusCode: number) => OutcomeCode {
+  if (classify === defaultClassify) return defaultCode
+  let warned = false
+  return (statusCode) => {
+    let outcome: unknown
+    try {
+      outcome = classify(statusCode)
+    } catch (error) {
+      // the app's response is already sent; a faulty classify must not reach it
+      if (!warned) logger.error(`server-status: classify(${statusCode}) threw, the request counts as ignored: ${message(error)}`)
+      warned = true
+      return IGNORED
+    }
+    return outcome === 'success' ? SUCCESS : outcome === 'failure' ? FAILURE : IGNORED
+  }
+}
+
+function countOf(buckets: Iterable<Bucket>): number {
+  let n = 0
+  for (const b of buckets) n += b.success + b.failure + b.ignored
+  return n
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,132 @@
+// The Express adapter: one middleware that counts every response and serves the page and API.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { StatusCore } from '../core.js'
+import { MAX_BODY_BYTES, type BodyResult, type CoreResponse } from '../http.js'
+import { resolveOptions } from '../options.js'
+import { UNMATCHED } from '../recorder.js'
+import type { ServerStatusOptions, StatusHandle } from '../types.js'
+import { discoverRoutes, instrument, joinRule, pathText, rootRouter, threw, type ExpressApp, type ExpressRoute } from './routes.js'
+
+export type { ServerStatusOptions, StatusHandle, StatusReport, RouteReport, DayReport, Outcome, Status } from '../types.js'
+
+const START = Symbol('server-status.start')
+
+type Req = IncomingMessage & { route?: ExpressRoute; baseUrl?: string; body?: unknown; _body?: boolean }
+type Res = ServerResponse & { [START]?: number; req: Req }
+
+/**
+ * Adds server-status to an Express 4 or 5 app: counts every response per route template and
+ * serves the status page at `urlPrefix` (default `/status`). Call it before defining routes.
+ *
+ * @example
+ * const app = express()
+ * const status = serverStatus(app, { database: 'sqlite:///tmp/status.db' })
+ * app.get('/', function index(req, res) { res.send('Welcome to API!') })
+ * process.on('SIGTERM', () => status.close())
+ */
+export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): StatusHandle {
+  if (app === null || (typeof app !== 'function' && typeof app !== 'object') || typeof app.use !== 'function') {
+    throw new TypeError('server-status: serverStatus(app, options) needs an Express app as its first argument')
+  }
+  const resolved = resolveOptions(options)
+  const router = rootRouter(app)
+  if (router) instrument(router)
+
+  const rules = new WeakMap<object, string>()
+  const unknownRoutes = new WeakSet<object>()
+  const core = new StatusCore(resolved, { discover: () => discoverRoutes(app, rules) })
+
+  const ruleOf = (req: Req): string => {
+    const route = req.route
+    if (route === undefined) return UNMATCHED
+    let rule = rules.get(route)
+    if (rule === undefined && !unknownRoutes.has(route)) {
+      // a route defined since the last look: look again, once per route object
+      discoverRoutes(app, rules)
+      rule = rules.get(route)
+      if (rule === undefined) unknownRoutes.add(route)
+    }
+    return rule || joinRule(req.baseUrl ?? '', pathText(route.path))
+  }
+
+  function onFinish(this: Res): void {
+    try {
+      const start = this[START]
+      core.record(ruleOf(this.req), this.statusCode, threw(this.req), start === undefined ? 0 : performance.now() - start)
+    } catch (error) {
+      resolved.logger.error(`server-status: a request could not be counted: ${(error as Error).message}`)
+    }
+  }
+
+  const urlPrefix = resolved.urlPrefix
+  const apiPrefix = resolved.api?.prefix ?? null
+
+  app.use(function serverStatus(req: Req, res: Res, next: (err?: unknown) => void) {
+    const url = req.url ?? '/'
+    if (url.startsWith(urlPrefix) || (apiPrefix !== null && url.startsWith(apiPrefix))) {
+      const query = url.indexOf('?')
+      const path = query === -1 ? url : url.slice(0, query)
+      if (core.owns(path)) {
+        serve(core, req, res, path, next)
+        return
+      }
+    }
+    res[START] = performance.now()
+    res.on('finish', onFinish)
+    next()
+  })
+
+  return core.handleObject()
+}
+
+function serve(core: StatusCore, req: Req, res: Res, path: string, next: (err?: unknown) => void): void {
+  core
+    .handle({ method: req.method ?? 'GET', path, headers: req.headers, body: () => readBody(req) })
+    .then(
+      (answer) => (answer === null ? next() : send(res, req.method === 'HEAD', answer)),
+      (error: unknown) => {
+        core.options.logger.error(`server-status: ${path} failed: ${(error as Error).message}`)
+        send(res, false, { status: 503, headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"error":"storage unavailable"}' })
+      },
+    )
+}
+
+function send(res: ServerResponse, head: boolean, answer: CoreResponse): void {
+  if (res.headersSent) return
+  res.statusCode = answer.status
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
+  res.setHeader('content-length', Buffer.byteLength(answer.body))
+  res.end(head ? undefined : answer.body)
+}
+
+/** Reads at most `MAX_BODY_BYTES`; a body parsed by the app's own parser is taken as it is. */
+function readBody(req: Req): Promise<BodyResult> {
+  if (req.body !== undefined && (req._body === true || req.readableEnded)) {
+    return Promise.resolve({ kind: 'parsed', value: req.body })
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let done = false
+    const finish = (result: BodyResult) => {
+      if (done) return
+      done = true
+      req.removeListener('data', onData)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        // the rest is read and dropped so the connection can answer 413
+        req.resume()
+        finish({ kind: 'too_large' })
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => finish({ kind: 'text', text: Buffer.concat(chunks).toString('utf8') }))
+    req.once('error', () => finish({ kind: 'too_large' }))
+  })
+}

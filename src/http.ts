@@ -1,0 +1,42 @@
+// The framework-free request and response that adapters map their own objects onto.
+import type { IncomingHttpHeaders } from 'node:http'
+
+/** Largest configure-API body accepted, in bytes. */
+export const MAX_BODY_BYTES = 16 * 1024
+
+/** A request body as the adapter could read it. */
+export type BodyResult =
+  | { kind: 'text'; text: string }
+  | { kind: 'parsed'; value: unknown }
+  | { kind: 'too_large' }
+
+/** A request for the page, its assets, its JSON or the configure API. */
+export interface CoreRequest {
+  method: string
+  /** The path without the query string. */
+  path: string
+  headers: IncomingHttpHeaders
+  /** Reads the body, at most `MAX_BODY_BYTES`. */
+  body(): Promise<BodyResult>
+}
+
+/** The answer to a `CoreRequest`. */
+export interface CoreResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/** A JSON response. */
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): CoreResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(value),
+  }
+}
+
+/** A JSON error response `{ "error": message }`. */
+export function jsonError(status: number, message: string, headers: Record<string, string> = {}): CoreResponse {
+  return json(status, { error: message }, headers)
+}

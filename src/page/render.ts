@@ -1,0 +1,208 @@
+// Renders the status page: one HTML document from a StatusReport, no inline script or style.
+
+import type { DayReport, RouteReport, Status, StatusReport } from '../types.js'
+import { html, raw } from './html.js'
+import type { HtmlString } from './html.js'
+
+/** Options of `renderPage()`. */
+export interface RenderPageOptions {
+  /** Page heading and document title. @example 'System Status' */
+  title: string
+  /** URL folder where `status.css` is served, without a trailing slash. @example '/status/assets' */
+  assetPath: string
+  /** A warning shown in a banner above the routes, e.g. that counts live in a temporary file. Default none. */
+  storageNote?: string | null
+  /** Seconds between automatic reloads of the page. Default `60`; `0` turns reloading off. */
+  refreshSeconds?: number
+}
+
+/** Label of each status, as shown on badges and in tooltips. */
+export const STATUS_LABELS: Readonly<Record<Status, string>> = {
+  operational: 'Fully Operational',
+  partial_outage: 'Partial Outage',
+  major_outage: 'Major Outage',
+  no_data: 'No Data',
+}
+
+/** Label of the page's overall status. */
+export const OVERALL_LABELS: Readonly<Record<StatusReport['status'], string>> = {
+  operational: 'All Systems Operational',
+  partial_outage: 'Partial System Outage',
+  major_outage: 'Major System Outage',
+}
+
+const FAVICON_COLORS: Readonly<Record<StatusReport['status'], string>> = {
+  operational: '#4caf50',
+  partial_outage: '#f5a623',
+  major_outage: '#e5484d',
+}
+
+const DAY_FORMAT = new Intl.DateTimeFormat('en-US', {
+  month: 'short',
+  day: 'numeric',
+  year: 'numeric',
+  timeZone: 'UTC',
+})
+
+
+/**
+ * Formats an uptime ratio with two decimals, rounding down so that anything short of
+ * perfect never shows as `100.00%`.
+ *
+ * @example formatUptime(0.99951) // '99.95%'
+ */
+export function formatUptime(uptime: number): string {
+  const hundredths = Math.floor(uptime * 10000 + 1e-7)
+  return `${(hundredths / 100).toFixed(2)}%`
+}
+
+/** Formats a `YYYY-MM-DD` day as `Dec 4, 2026`; anything else is returned unchanged. */
+export function formatDay(date: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return date
+  const time = Date.parse(`${date}T00:00:00Z`)
+  return Number.isNaN(time) ? date : DAY_FORMAT.format(time)
+}
+
+const timestampFormats = new Map<string, Intl.DateTimeFormat>()
+
+function formatTimestamp(iso: string, timeZone: string): string {
+  const time = Date.parse(iso)
+  if (Number.isNaN(time)) return iso
+  let format = timestampFormats.get(timeZone)
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat('en-US', {
+        month: 'short',
+        day: 'numeric',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        timeZone,
+        timeZoneName: 'short',
+      })
+    } catch {
+      return iso
+    }
+    timestampFormats.set(timeZone, format)
+  }
+  return format.format(time)
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`
+}
+
+function formatMs(ms: number): string {
+  if (ms < 10) return `${(Math.round(ms * 10) / 10).toString()} ms`
+  return `${Math.round(ms).toLocaleString('en-US')} ms`
+}
+
+function lastDays(days: number): string {
+  return days === 1 ? 'the last day' : `the last ${days.toString()} days`
+}
+
+function dayText(day: DayReport): string {
+  let text = `${formatDay(day.date)}: ${STATUS_LABELS[day.status]}`
+  if (day.uptime !== null) text += ` (${formatUptime(day.uptime)})`
+  text += `, ${day.success.toString()} successful, ${day.failure.toString()} failed`
+  if (day.ignored > 0) text += `, ${day.ignored.toString()} ignored`
+  return text
+}
+
+function renderDay(day: DayReport, index: number, count: number): HtmlString {
+  // Squares in the first and last third get their tooltip anchored to that side, so a wide
+  // tooltip over a narrow square never spills past the card (or the screen) edge.
+  const edge = index * 3 < count ? ' day-first' : (index + 1) * 3 > count * 2 ? ' day-last' : ''
+  const status = STATUS_LABELS[day.status]
+  const uptime = day.uptime === null ? null : html` <span class="tip-uptime">${formatUptime(day.uptime)}</span>`
+  return html`<li class="day day-${day.status}${edge}" data-date="${day.date}" tabindex="0" aria-label="${dayText(day)}"><span class="tip" role="tooltip" aria-hidden="true"><span class="tip-date">${formatDay(day.date)}</span><span class="tip-status tip-${day.status}">${status}${uptime}</span><span class="tip-counts">${day.success} successful, ${day.failure} failed${day.ignored > 0 ? `, ${day.ignored.toString()} ignored` : ''}</span></span></li>`
+}
+
+function renderRoute(route: RouteReport, index: number, days: number): HtmlString {
+  const id = `route-${index.toString()}`
+  const uptime =
+    route.uptime === null
+      ? html`<span class="uptime-none">No data in ${lastDays(days)}</span>`
+      : html`<strong>${formatUptime(route.uptime)}</strong> in ${lastDays(days)}`
+  const avg =
+    route.avgResponseMs === null
+      ? null
+      : html`<span class="avg" title="Mean response time">avg ${formatMs(route.avgResponseMs)}</span>`
+  const doc = route.doc.trim() === '' ? null : html`<p class="route-doc">${route.doc.trim()}</p>`
+  const count = route.days.length
+  const squares = route.days.map((day, i) => renderDay(day, i, count))
+  const first = route.days[0]
+  const axis =
+    count > 1 && first
+      ? html`<div class="axis" aria-hidden="true"><span>${formatDay(first.date)}</span><span>Today</span></div>`
+      : null
+  return html`<section class="route route-${route.status}" data-rule="${route.rule}" aria-labelledby="${id}">
+<div class="route-head"><h2 class="route-name" id="${id}">${route.name}</h2><span class="badge badge-${route.status}">${STATUS_LABELS[route.status]}</span></div>
+${doc}<div class="route-meta"><code class="route-rule">${route.rule}</code><span class="route-stats">${avg}<span class="uptime">${uptime}</span></span></div>
+<ul class="days${count > 180 ? ' days-many days-dense' : count > 60 ? ' days-many' : ''}" aria-label="Daily status of ${route.name}, ${lastDays(days)}">${squares}</ul>
+${axis}
+</section>`
+}
+
+function favicon(status: StatusReport['status']): string {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${FAVICON_COLORS[status]}"/></svg>`
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`
+}
+
+/**
+ * Renders the whole status page as an HTML5 document. Every value taken from the report or
+ * the options is escaped; the page carries no inline script or style, so it works under
+ * `default-src 'none'; style-src 'self'` and without JavaScript.
+ *
+ * @example
+ * const page = renderPage(await status.report(), { title: 'System Status', assetPath: '/status/assets' })
+ */
+export function renderPage(report: StatusReport, options: RenderPageOptions): string {
+  const refresh = options.refreshSeconds ?? 60
+  const assetPath = options.assetPath.replace(/\/+$/, '')
+  const overallStatus = Object.hasOwn(OVERALL_LABELS, report.status) ? report.status : 'operational'
+  const overall = OVERALL_LABELS[overallStatus]
+  const note = options.storageNote
+    ? html`<p class="notice" role="note"><strong>Warning:</strong> ${options.storageNote}</p>`
+    : null
+  const routes =
+    report.routes.length === 0
+      ? html`<p class="empty">No routes are monitored yet.</p>`
+      : report.routes.map((route, i) => html`${renderRoute(route, i, report.days)}\n`)
+  const unmatched =
+    report.unmatched > 0
+      ? html`<p class="unmatched">${plural(report.unmatched, 'request', 'requests')} matched no route</p>`
+      : null
+  const doc = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh > 0 ? html`<meta http-equiv="refresh" content="${refresh}">` : null}
+<meta name="color-scheme" content="light">
+<title>${options.title}</title>
+<link rel="icon" href="${favicon(overallStatus)}">
+<link rel="stylesheet" href="${assetPath}/status.css">
+</head>
+<body>
+<main class="panel">
+<header class="page-head">
+<h1>${options.title}</h1>
+<span class="chip">System Status</span>
+</header>
+${note}
+<p class="overall overall-${overallStatus}"><span class="overall-dot" aria-hidden="true"></span><span class="overall-label">${overall}</span></p>
+<div class="routes">
+${routes}</div>
+<p class="updated">Updated <time datetime="${report.generatedAt}">${formatTimestamp(report.generatedAt, report.timeZone)}</time>${raw(' &middot; ')}days start at midnight ${report.timeZone}</p>
+</main>
+<footer class="page-foot">
+${unmatched}
+<p>Powered by <a href="https://www.npmjs.com/package/server-status" rel="noopener noreferrer">server-status</a>${raw(' &middot; ')}Look forked from <a href="https://github.com/statsig-io/statuspage" rel="noopener noreferrer">Statsig's open-source status page</a></p>
+</footer>
+</body>
+</html>
+`
+  return doc.value
+}

@@ -1,0 +1,44 @@
+// Builds a KyselyStore on PostgreSQL through a small pg pool; pg is an optional peer dependency.
+
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely'
+import { importDriver, KyselyStore, type SqlFlavour, type StoreOptions } from './kysely-store.js'
+
+/** PostgreSQL's flags. */
+export const POSTGRES: SqlFlavour = {
+  name: 'postgres',
+  upsert: 'on-conflict',
+  shareLock: 'for share',
+  updateLock: 'for update',
+  binaryCollation: false,
+  // deadlock_detected, serialization_failure
+  transientErrorCodes: new Set(['40P01', '40001']),
+}
+
+/** Connections per store: counts are written once a minute, reads are few. */
+export const POSTGRES_POOL_SIZE = 5
+
+/** The part of pg's Pool that we use. */
+export interface PgPool extends PostgresPool {
+  on(event: 'error', listener: (error: Error) => void): unknown
+}
+
+/** The part of the pg module that we use. */
+export interface PgModule {
+  Pool: new (config: { connectionString: string; max: number }) => PgPool
+}
+
+/**
+ * Connects to PostgreSQL. Parameters of the URL (`sslmode`, `application_name`, …) are read by pg.
+ *
+ * @throws Error "install pg to use postgres:// URLs" when pg is not installed.
+ * @example
+ * const store = await createPostgresStore('postgres://app:secret@db:5432/status', { tablePrefix: 'server_status_' })
+ */
+export async function createPostgresStore(connectionString: string, options: StoreOptions): Promise<KyselyStore> {
+  const pg = await importDriver<PgModule>('pg', 'install pg to use postgres:// URLs')
+  const pool = new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE })
+  // an idle connection that breaks (server restart) must not crash the app; the next query reports it
+  pool.on('error', () => {})
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: options.log })
+  return new KyselyStore({ db, flavour: POSTGRES, tablePrefix: options.tablePrefix })
+}

@@ -1,0 +1,74 @@
+// Shared test helpers: both Express majors, servers on 127.0.0.1, and throwaway databases.
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo, Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import express5 from 'express'
+import express4 from 'express4'
+
+/** Both supported Express majors, to run a suite once per major. */
+export const EXPRESSES = [
+  { name: 'Express 4', express: express4 as unknown as typeof express5 },
+  { name: 'Express 5', express: express5 },
+] as const
+
+/** A server listening on 127.0.0.1 at a free port. */
+export interface Running {
+  url: string
+  server: Server
+  close(): Promise<void>
+}
+
+/** Starts `handler` (an Express app) on 127.0.0.1. */
+export async function listen(handler: (req: any, res: any) => void): Promise<Running> {
+  const { createServer } = await import('node:http')
+  const server = createServer(handler)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A SQLite file in a fresh temp folder; `cleanup()` removes the folder. */
+export function tempSqlite(): { url: string; path: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'server-status-'))
+  const path = join(dir, 'status.db')
+  return { url: `sqlite:///${path}`, path, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A name for a throwaway database. */
+export function databaseName(): string {
+  return `ss_test_${randomBytes(5).toString('hex')}`
+}
+
+/** A silent logger that keeps what was logged. */
+export function memoryLogger(): { warn(m: string): void; error(m: string): void; lines: string[] } {
+  const lines: string[] = []
+  return { warn: (m) => lines.push(`warn: ${m}`), error: (m) => lines.push(`error: ${m}`), lines }
+}
+
+/** Sends `count` requests, `concurrency` at a time. */
+export async function hit(url: string, count: number, init?: RequestInit, concurrency = 20): Promise<number[]> {
+  const statuses: number[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      next++
+      const res = await fetch(url, init)
+      await res.arrayBuffer()
+      statuses.push(res.status)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  return statuses
+}

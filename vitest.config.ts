@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // database tests create their own databases; files run in parallel on 2 cores
+    pool: 'forks',
+    reporters: ['default'],
+  },
+})
