@@ -1,4 +1,5 @@
 // The framework-free core: counts, flushes, reports, and answers the page, JSON and API requests.
+import { randomUUID } from 'node:crypto'
 import { ConfigureApi } from './api.js'
 import { defaultClassify } from './classify.js'
 import { jsonError, json, type CoreRequest, type CoreResponse } from './http.js'
@@ -24,11 +25,25 @@ export interface AppInfo {
   discover(): DiscoveredRoute[]
 }
 
+/** What the store held at `at`, plus this process's own writes since then. */
 interface Snapshot {
   at: number
   dayRows: DayRow[]
   minuteRows: MinuteRow[]
 }
+
+/** Buckets written as one unit; a retry of the same batch keeps its id. */
+interface Batch {
+  id: string
+  buckets: Bucket[]
+}
+
+/** How long a page or JSON request waits for the store before it answers from memory. */
+const REPORT_WAIT_MS = 1_500
+/** How long a snapshot takes this process's own writes before it is read again whole. */
+const SNAPSHOT_MAX_AGE_MS = 300_000
+/** Least time between two attempts to reach a store that is down, for reads. */
+const REOPEN_EVERY_MS = 5_000
 
 const PRUNE_EVERY_MS = 3_600_000
 const PAGE_HEADERS = {
@@ -42,7 +57,7 @@ const PAGE_HEADERS = {
 /** Counts requests, keeps them in the store and serves the status page. */
 export class StatusCore {
   readonly options: ResolvedOptions
-  readonly recorder = new Recorder()
+  readonly recorder: Recorder
   readonly clock: DayClock
   readonly #app: AppInfo
   readonly #api: ConfigureApi | null
@@ -53,6 +68,14 @@ export class StatusCore {
   #opening: Promise<Store> | null = null
   #lock: Promise<unknown> = Promise.resolve()
   #snapshot: Snapshot | null = null
+  #refreshing: Promise<void> | null = null
+  #forceRefresh = false
+  #lastAttempt = 0
+  #droppedLogged = 0
+  /** The batch being written; reports count it until the write ends. */
+  #inflight: Batch | null = null
+  /** A batch whose write failed; written again, with the same id, before anything newer. */
+  #retry: Batch | null = null
   #timer: NodeJS.Timeout | null = null
   #closed: Promise<void> | null = null
   #lastPrune = 0
@@ -62,6 +85,7 @@ export class StatusCore {
   constructor(options: ResolvedOptions, app: AppInfo) {
     this.options = options
     this.clock = new DayClock(options.timeZone)
+    this.recorder = new Recorder(options.maxPendingRouteMinutes)
     this.#app = app
     for (const [rule, info] of options.names) this.#described.set(rule, info)
     this.#api = options.api ? new ConfigureApi(options.api, this.#editor()) : null
@@ -100,7 +124,7 @@ export class StatusCore {
       const body = renderPage(report, {
         title: this.options.title,
         assetPath: `${prefix}/assets`,
-        storageNote: this.#downSince ? `Storage unavailable since ${this.#downSince.toISOString()}; showing counts held in memory.` : null,
+        storageNote: storageNote(report),
       })
       return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }, body }
     }
@@ -137,6 +161,8 @@ export class StatusCore {
 
   /** Writes pending counts now; rejects when the store refuses them (they stay pending). */
   flush(): Promise<void> {
+    // an explicit flush also makes the next report read what other instances wrote
+    this.#forceRefresh = true
     return this.#exclusive(() => this.#flush())
   }
 
@@ -158,28 +184,47 @@ export class StatusCore {
     return this.#closed
   }
 
-  report(): Promise<StatusReport> {
-    return this.#exclusive(async () => {
-      this.#discover()
-      const now = Date.now()
-      try {
-        const store = await this.#open()
-        if (this.#snapshot === null || now - this.#snapshot.at >= Math.min(this.options.flushIntervalMs, 60_000)) {
-          await this.#refresh(store, now)
-        }
-      } catch {
-        // storage is down: the page goes on from memory and the last snapshot
-      }
-      return buildReport({
-        now,
-        clock: this.clock,
-        days: this.options.days,
-        routes: this.#shownRoutes(),
-        dayRows: this.#snapshot?.dayRows ?? [],
-        minuteRows: this.#snapshot?.minuteRows ?? [],
-        pending: this.recorder.pending(),
+  /**
+   * The live report: what the store held at the last read, this process's writes since, the
+   * batch being written and the pending counts. Waits at most `REPORT_WAIT_MS` for the store.
+   */
+  async report(): Promise<StatusReport> {
+    this.#discover()
+    const now = Date.now()
+    const age = this.#snapshot === null ? Infinity : now - this.#snapshot.at
+    const reachable = this.#downSince === null || now - this.#lastAttempt >= REOPEN_EVERY_MS
+    if (reachable && (this.#forceRefresh || age >= Math.min(this.options.flushIntervalMs, 60_000))) {
+      this.#refreshing ??= this.#exclusive(() => this.#refresh()).finally(() => {
+        this.#refreshing = null
       })
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        this.#refreshing.catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, REPORT_WAIT_MS)
+        }),
+      ])
+      clearTimeout(timer)
+    }
+    return this.#build(Date.now())
+  }
+
+  /** Builds the report synchronously, so it sees one consistent state of memory. */
+  #build(now: number): StatusReport {
+    const inflight = this.#inflight?.buckets ?? []
+    const retry = this.#retry?.buckets ?? []
+    const report = buildReport({
+      now,
+      clock: this.clock,
+      days: this.options.days,
+      routes: this.#shownRoutes(),
+      dayRows: this.#snapshot?.dayRows ?? [],
+      minuteRows: this.#snapshot?.minuteRows ?? [],
+      pending: [...retry, ...inflight, ...this.recorder.pending()],
+      dropped: this.recorder.dropped,
+      storageUnavailableSince: this.#downSince,
     })
+    return report
   }
 
   /** Runs `task` after every earlier task, so a flush and a read never interleave. */
@@ -213,12 +258,29 @@ export class StatusCore {
   }
 
   async #flush(): Promise<void> {
+    if (this.recorder.dropped > this.#droppedLogged) {
+      this.options.logger.error(
+        `server-status: ${this.recorder.dropped - this.#droppedLogged} requests dropped: more than ${this.options.maxPendingRouteMinutes} route-minutes were waiting for the store`,
+      )
+      this.#droppedLogged = this.recorder.dropped
+    }
+    const store = await this.#open()
+    const retry = this.#retry
+    if (retry !== null) {
+      this.#retry = null
+      await this.#write(store, retry)
+    }
     const buckets = this.recorder.drain()
-    if (buckets.length === 0) return
+    if (buckets.length > 0) await this.#write(store, { id: randomUUID(), buckets })
+    await this.#prune(store)
+  }
+
+  /** Writes one batch; on failure keeps it, whole, for the next flush. */
+  async #write(store: Store, batch: Batch): Promise<void> {
+    this.#inflight = batch
     try {
-      const store = await this.#open()
       await store.write(
-        buckets.map((b) => ({
+        batch.buckets.map((b) => ({
           rule: b.rule,
           minute: b.minute,
           day: this.clock.dayOfMinute(b.minute),
@@ -227,14 +289,25 @@ export class StatusCore {
           ignored: b.ignored,
           durationMs: b.durationMs,
         })),
+        batch.id,
       )
-      this.#snapshot = null
-      this.#storageBack()
-      await this.#prune(store)
     } catch (error) {
-      this.recorder.restore(buckets)
+      this.#inflight = null
+      this.#retry = batch
       this.#storageFailed(error)
       throw error
+    }
+    this.#inflight = null
+    this.#storageBack()
+    const snapshot = this.#snapshot
+    if (snapshot !== null && Date.now() - snapshot.at < SNAPSHOT_MAX_AGE_MS) {
+      for (const b of batch.buckets) {
+        const counts = { success: b.success, failure: b.failure, ignored: b.ignored, durationMs: b.durationMs }
+        snapshot.dayRows.push({ rule: b.rule, day: this.clock.dayOfMinute(b.minute), ...counts })
+        snapshot.minuteRows.push({ rule: b.rule, minute: b.minute, ...counts })
+      }
+    } else {
+      this.#snapshot = null
     }
   }
 
@@ -247,7 +320,11 @@ export class StatusCore {
     await store.prune(minute, day).catch((error: unknown) => this.options.logger.warn(`server-status: pruning old rows failed: ${message(error)}`))
   }
 
-  async #refresh(store: Store, now: number): Promise<void> {
+  async #refresh(): Promise<void> {
+    this.#lastAttempt = Date.now()
+    const store = await this.#open()
+    const now = Date.now()
+    this.#forceRefresh = false
     const firstDay = addDays(this.clock.dayOf(now), -this.options.days)
     const [records, dayRows, minuteRows] = await Promise.all([
       store.listRoutes(),
@@ -323,7 +400,6 @@ export class StatusCore {
           // counts taken while the route was deleted do not come back with it
           if (wasHidden) this.recorder.discard(rule)
           this.#records.set(rule, record)
-          this.#snapshot = null
           return this.#resolve(rule)
         }),
       remove: (rule: string) =>
@@ -333,7 +409,10 @@ export class StatusCore {
           await store.deleteRoute(rule)
           this.recorder.discard(rule)
           this.#records.set(rule, { rule, name: null, doc: null, hidden: true })
-          this.#snapshot = null
+          if (this.#snapshot !== null) {
+            this.#snapshot.dayRows = this.#snapshot.dayRows.filter((row) => row.rule !== rule)
+            this.#snapshot.minuteRows = this.#snapshot.minuteRows.filter((row) => row.rule !== rule)
+          }
         }),
     }
   }
@@ -351,6 +430,13 @@ export class StatusCore {
     this.options.logger.warn(`server-status: storage available again after ${Math.round((Date.now() - this.#downSince.getTime()) / 1000)} s`)
     this.#downSince = null
   }
+}
+
+function storageNote(report: StatusReport): string | null {
+  const notes: string[] = []
+  if (report.storageUnavailableSince) notes.push(`Storage unavailable since ${report.storageUnavailableSince}; counts are held in memory until it is back.`)
+  if (report.dropped > 0) notes.push(`${report.dropped} requests were dropped while storage was unavailable.`)
+  return notes.length === 0 ? null : notes.join(' ')
 }
 
 function isUnder(path: string, prefix: string): boolean {

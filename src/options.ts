@@ -27,6 +27,7 @@ export interface ResolvedOptions {
   tablePrefix: string
   minuteRetentionDays: number
   dayRetentionDays: number
+  maxPendingRouteMinutes: number
   logger: Logger
 }
 
@@ -63,6 +64,7 @@ const schema = z.strictObject({
     .optional(),
   minuteRetentionDays: z.number().int().min(1).max(90).optional(),
   dayRetentionDays: z.number().int().min(1).max(3650).optional(),
+  maxPendingRouteMinutes: z.number().int().min(100).max(10_000_000).optional(),
   logger: z
     .union([
       z.literal(false),
@@ -88,6 +90,7 @@ const EXPECTED: Record<string, string> = {
   tablePrefix: 'letters, digits and "_", at most 31 characters',
   minuteRetentionDays: 'an integer from 1 to 90',
   dayRetentionDays: 'an integer from 1 to 3650',
+  maxPendingRouteMinutes: 'an integer from 100 to 10000000',
   logger: 'false or an object with warn() and error()',
 }
 
@@ -188,6 +191,7 @@ export function resolveOptions(input: ServerStatusOptions | undefined, env: Node
     tablePrefix: o.tablePrefix ?? 'server_status_',
     minuteRetentionDays: o.minuteRetentionDays ?? 7,
     dayRetentionDays: o.dayRetentionDays ?? 400,
+    maxPendingRouteMinutes: o.maxPendingRouteMinutes ?? 100_000,
     logger,
   }
 }

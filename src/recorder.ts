@@ -29,17 +29,28 @@ export class Bucket {
  * per route, allocates a bucket; it never awaits or does I/O.
  */
 export class Recorder {
+  /** Most buckets of past minutes held; past it the oldest are dropped. */
+  readonly maxBuckets: number
+  /** Requests dropped because more than `maxBuckets` minutes were pending. */
+  dropped = 0
   /** The bucket of the current minute of each rule. */
   #current = new Map<string, Bucket>()
   /** Buckets of earlier minutes, and buckets handed back after a failed write. */
   #closed: Bucket[] = []
+
+  constructor(maxBuckets = Infinity) {
+    this.maxBuckets = maxBuckets
+  }
 
   /** Counts one request. `now` is in ms since the epoch. */
   record(rule: string, outcome: OutcomeCode, durationMs: number, now: number): void {
     const minute = Math.floor(now / 60_000)
     let bucket = this.#current.get(rule)
     if (bucket === undefined || bucket.minute !== minute) {
-      if (bucket !== undefined) this.#closed.push(bucket)
+      if (bucket !== undefined) {
+        if (this.#closed.length >= this.maxBuckets) this.#dropOldest()
+        this.#closed.push(bucket)
+      }
       bucket = new Bucket(rule, minute)
       this.#current.set(rule, bucket)
     }
@@ -58,9 +69,10 @@ export class Recorder {
     return out
   }
 
-  /** Puts buckets back after a failed write, so that the next flush writes them again. */
-  restore(buckets: readonly Bucket[]): void {
-    for (const bucket of buckets) this.#closed.push(bucket)
+  /** Drops the oldest tenth of the held minutes, counting their requests in `dropped`. */
+  #dropOldest(): void {
+    const gone = this.#closed.splice(0, Math.max(1, Math.ceil(this.#closed.length / 10)))
+    for (const bucket of gone) this.dropped += bucket.success + bucket.failure + bucket.ignored
   }
 
   /** Forgets the pending counts of one rule. */

@@ -23,6 +23,8 @@ export interface ReportInput {
   dayRows: readonly DayRow[]
   minuteRows: readonly MinuteRow[]
   pending: Iterable<Bucket>
+  dropped?: number
+  storageUnavailableSince?: Date | null
 }
 
 interface Counts {
@@ -119,6 +121,8 @@ export function buildReport(input: ReportInput): StatusReport {
     days: input.days,
     status: worstStatus(routes.map((route) => route.status)),
     unmatched,
+    dropped: input.dropped ?? 0,
+    storageUnavailableSince: input.storageUnavailableSince?.toISOString() ?? null,
     routes,
   }
 }

@@ -49,6 +49,12 @@ export interface ServerStatusOptions {
   minuteRetentionDays?: number
   /** Days that day rows are kept. Default `400`. */
   dayRetentionDays?: number
+  /**
+   * Most route-minutes of counts held in memory while the store cannot take them; past it the
+   * oldest minutes are dropped (and counted in the report's `dropped`). Default `100000`
+   * (about 10 MB; 1,000 busy routes for 100 minutes).
+   */
+  maxPendingRouteMinutes?: number
   /** Where warnings and errors go. Default `console`. Pass `false` to silence them. */
   logger?: Logger | false
 }
@@ -93,6 +99,10 @@ export interface StatusReport {
   days: number
   status: Exclude<Status, 'no_data'>
   unmatched: number
+  /** Requests this process dropped because the store was unavailable for too long. */
+  dropped: number
+  /** Since when the store is unreachable (ISO time), or `null`. */
+  storageUnavailableSince: string | null
   routes: RouteReport[]
 }
 
@@ -165,9 +175,10 @@ export interface Store {
   listRoutes(): Promise<RouteRecord[]>
   /**
    * Adds the counts to their minute and day rows in one transaction: all of them or none.
-   * Counts of hidden routes are dropped.
+   * Counts of hidden routes are dropped. A `batchId` makes the write idempotent: a batch whose
+   * id the store has already committed is not added again (a retry after a lost reply).
    */
-  write(counts: readonly MinuteCounts[]): Promise<void>
+  write(counts: readonly MinuteCounts[], batchId?: string): Promise<void>
   /** Sets name and/or doc (a field left undefined is kept) and shows a hidden route again with no history. */
   updateRoute(rule: string, info: { name?: string; doc?: string }): Promise<RouteRecord>
   /** Removes the route's history and hides it until `updateRoute` names it again. */

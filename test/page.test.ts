@@ -53,6 +53,8 @@ function makeReport(routes: RouteReport[], overrides: Partial<StatusReport> = {}
     days: 30,
     status: 'operational',
     unmatched: 0,
+    dropped: 0,
+    storageUnavailableSince: null,
     routes,
     ...overrides,
   }

@@ -24,9 +24,13 @@ export interface ExpressRoute {
   stack: Array<{ handle: Function }>
 }
 
-/** The parts of an Express app that are used. */
+/** An Express 4 or 5 app, typed by what the public API needs of it. */
 export interface ExpressApp {
   use: (...args: any[]) => unknown
+}
+
+/** The internal fields of an Express app that are read. */
+interface AppInternals {
   lazyrouter?: () => void
   _router?: { stack: ExpressLayer[] }
   router?: { stack: ExpressLayer[] }
@@ -38,7 +42,8 @@ const THREW = Symbol.for('server-status.threw')
 const mountPaths = new WeakMap<object, string>()
 
 /** The app's root router, created if Express makes it lazily. */
-export function rootRouter(app: ExpressApp): { stack: ExpressLayer[] } | undefined {
+export function rootRouter(express: ExpressApp): { stack: ExpressLayer[] } | undefined {
+  const app = express as ExpressApp & AppInternals
   if (typeof app.lazyrouter === 'function') {
     app.lazyrouter()
     return app._router

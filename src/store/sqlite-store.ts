@@ -1,8 +1,20 @@
-// Builds a KyselyStore on a SQLite file through better-sqlite3, shared per file within a process.
+// Builds a KyselyStore on a SQLite file through better-sqlite3; one connection per file and process.
 
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import {
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type SqliteDatabase,
+} from 'kysely'
 import { importDriver, KyselyStore, type SqlFlavour, type StoreOptions } from './kysely-store.js'
 
 /** SQLite's flags: a write transaction locks the whole database, so no row locks are needed. */
@@ -28,17 +40,12 @@ export interface BetterSqliteModule {
   new (filename: string): BetterSqliteDatabase
 }
 
-interface SharedDatabase {
-  db: Kysely<any>
-  users: number
-}
-
 /**
  * One connection per file and process. better-sqlite3 blocks the event loop while it waits for
  * a lock, so two connections of one process would wait on each other until the busy timeout;
- * one shared connection serialises their transactions instead. Other processes wait normally.
+ * one shared driver (whose mutex serialises transactions) avoids that. Other processes wait normally.
  */
-const shared = new Map<string, SharedDatabase>()
+const shared = new Map<string, SharedDriver>()
 
 /**
  * Opens (or creates, with its folders) a SQLite database in WAL mode with a busy timeout, so
@@ -49,40 +56,91 @@ const shared = new Map<string, SharedDatabase>()
  * const store = await createSqliteStore('/var/lib/app/status.db', { tablePrefix: 'server_status_' })
  */
 export async function createSqliteStore(filename: string, options: StoreOptions): Promise<KyselyStore> {
+  const Database = await importDriver<BetterSqliteModule>('better-sqlite3', 'install better-sqlite3 to use sqlite:// URLs')
+  let driver: Driver
   if (filename === ':memory:') {
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: await openSqlite(filename) }), log: options.log })
-    return new KyselyStore({ db, flavour: SQLITE, tablePrefix: options.tablePrefix })
+    driver = new SqliteDialect({ database: openSqlite(Database, filename) }).createDriver()
+  } else {
+    const path = resolve(filename)
+    let entry = shared.get(path)
+    if (entry === undefined) {
+      mkdirSync(dirname(path), { recursive: true })
+      entry = new SharedDriver(new SqliteDialect({ database: openSqlite(Database, path) }).createDriver(), () => {
+        if (shared.get(path) === entry) shared.delete(path)
+      })
+      shared.set(path, entry)
+    }
+    driver = entry.user()
   }
-  const path = resolve(filename)
-  let entry = shared.get(path)
-  if (entry === undefined) {
-    mkdirSync(dirname(path), { recursive: true })
-    const database = await openSqlite(path)
-    // another store of this process may have opened it while the driver loaded
-    entry = shared.get(path) ?? { db: new Kysely<any>({ dialect: new SqliteDialect({ database }), log: options.log }), users: 0 }
-    if (shared.get(path) === entry) database.close()
-    shared.set(path, entry)
-  }
-  entry.users += 1
-  const current = entry
-  let released = false
-  return new KyselyStore({
-    db: current.db,
-    flavour: SQLITE,
-    tablePrefix: options.tablePrefix,
-    destroy: async () => {
-      if (released) return
-      released = true
-      current.users -= 1
-      if (current.users > 0) return
-      if (shared.get(path) === current) shared.delete(path)
-      await current.db.destroy()
-    },
-  })
+  const db = new Kysely<any>({ dialect: new SqliteDriverDialect(driver), log: options.log })
+  return new KyselyStore({ db, flavour: SQLITE, tablePrefix: options.tablePrefix })
 }
 
-async function openSqlite(filename: string): Promise<BetterSqliteDatabase> {
-  const Database = await importDriver<BetterSqliteModule>('better-sqlite3', 'install better-sqlite3 to use sqlite:// URLs')
+/** Kysely's SQLite dialect around a driver made beforehand. */
+class SqliteDriverDialect implements Dialect {
+  readonly #driver: Driver
+
+  constructor(driver: Driver) {
+    this.#driver = driver
+  }
+
+  createDriver(): Driver {
+    return this.#driver
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler()
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter()
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db)
+  }
+}
+
+/** A driver shared by several Kysely instances; the last user to leave destroys it. */
+class SharedDriver {
+  readonly #driver: Driver
+  readonly #onDestroy: () => void
+  #users = 0
+  #ready: Promise<void> | undefined
+
+  constructor(driver: Driver, onDestroy: () => void) {
+    this.#driver = driver
+    this.#onDestroy = onDestroy
+  }
+
+  /** A handle for one more user: everything but `init` and `destroy` passes through. */
+  user(): Driver {
+    this.#users += 1
+    const driver = this.#driver
+    let left = false
+    return {
+      init: () => (this.#ready ??= driver.init()),
+      acquireConnection: () => driver.acquireConnection(),
+      beginTransaction: (connection, settings) => driver.beginTransaction(connection, settings),
+      commitTransaction: (connection) => driver.commitTransaction(connection),
+      rollbackTransaction: (connection) => driver.rollbackTransaction(connection),
+      savepoint: (connection, name, compile) => driver.savepoint!(connection, name, compile),
+      rollbackToSavepoint: (connection, name, compile) => driver.rollbackToSavepoint!(connection, name, compile),
+      releaseSavepoint: (connection, name, compile) => driver.releaseSavepoint!(connection, name, compile),
+      releaseConnection: (connection) => driver.releaseConnection(connection),
+      destroy: async () => {
+        if (left) return
+        left = true
+        this.#users -= 1
+        if (this.#users > 0) return
+        this.#onDestroy()
+        await driver.destroy()
+      },
+    }
+  }
+}
+
+function openSqlite(Database: BetterSqliteModule, filename: string): BetterSqliteDatabase {
   const database = new Database(filename)
   // the timeout first: switching to WAL needs a lock another process may hold
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)

@@ -64,7 +64,7 @@ function parseSqlite(url: string): string {
       `database URL "${url}" has a query or fragment; sqlite URLs take none (write "?" and "#" in a file name as %3F and %23)`,
     )
   }
-  if (location === '') {
+  if (location === '' || location === '/') {
     throw new Error(`database URL "${url}" has an empty path; e.g. sqlite:///status.db or sqlite://:memory:`)
   }
   if (!location.startsWith('/')) {
