@@ -30,6 +30,34 @@ const unknownField = { error: (issue: { code: string; keys?: string[] }) => (iss
 const putBody = z.strictObject({ rule, name: text('name', 200).optional(), doc: text('doc', 10_000).optional() }, unknownField)
 const deleteBody = z.strictObject({ rule }, unknownField)
 
+/** Failed authentications from one address within a minute before it gets 429. */
+export const MAX_AUTH_FAILURES = 10
+const WINDOW_MS = 60_000
+/** Addresses remembered at once; past it the oldest windows are forgotten. */
+const MAX_TRACKED = 10_000
+
+/** Counts failed authentications per address per minute. */
+class FailureWindow {
+  readonly #byIp = new Map<string, { start: number; failures: number }>()
+
+  blocked(ip: string, now: number): number {
+    const entry = this.#byIp.get(ip)
+    if (entry === undefined || now - entry.start >= WINDOW_MS) return 0
+    return entry.failures >= MAX_AUTH_FAILURES ? Math.ceil((entry.start + WINDOW_MS - now) / 1000) : 0
+  }
+
+  fail(ip: string, now: number): void {
+    let entry = this.#byIp.get(ip)
+    if (entry === undefined || now - entry.start >= WINDOW_MS) {
+      this.#byIp.delete(ip)
+      if (this.#byIp.size >= MAX_TRACKED) this.#byIp.delete(this.#byIp.keys().next().value!)
+      entry = { start: now, failures: 0 }
+      this.#byIp.set(ip, entry)
+    }
+    entry.failures++
+  }
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
@@ -39,6 +67,7 @@ export class ConfigureApi {
   readonly path: string
   readonly #secretDigest: Buffer
   readonly #editor: RouteEditor
+  readonly #failures = new FailureWindow()
 
   constructor(options: { secret: string; prefix: string }, editor: RouteEditor) {
     this.path = `${options.prefix}/configure`
@@ -58,7 +87,13 @@ export class ConfigureApi {
     if (method !== 'PUT' && method !== 'DELETE') {
       return jsonError(405, `method ${method} is not allowed; use PUT or DELETE`, { allow: 'PUT, DELETE' })
     }
+    const now = Date.now()
+    const wait = this.#failures.blocked(req.ip, now)
+    if (wait > 0) {
+      return jsonError(429, `too many failed authentications from this address; try again in ${wait} s`, { 'retry-after': String(wait) })
+    }
     if (!this.#authorized(req.headers.authorization)) {
+      this.#failures.fail(req.ip, now)
       return jsonError(401, 'missing or wrong token: send "Authorization: Bearer <secret>"', { 'www-authenticate': 'Bearer' })
     }
     const length = Number(req.headers['content-length'] ?? 0)

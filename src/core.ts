@@ -1,5 +1,5 @@
 // The framework-free core: counts, flushes, reports, and answers the page, JSON and API requests.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { ConfigureApi } from './api.js'
 import { defaultClassify } from './classify.js'
 import { jsonError, json, type CoreRequest, type CoreResponse } from './http.js'
@@ -118,6 +118,10 @@ export class StatusCore {
     const rest = req.path.slice(prefix.length)
     const method = req.method.toUpperCase()
     const readable = method === 'GET' || method === 'HEAD'
+    if (rest === '' || rest === '/' || rest === '/api/routes') {
+      const refused = await this.#guard(req)
+      if (refused !== null) return refused
+    }
     if (rest === '' || rest === '/') {
       if (!readable) return jsonError(405, `method ${method} is not allowed; use GET`, { allow: 'GET, HEAD' })
       const report = await this.report()
@@ -140,6 +144,31 @@ export class StatusCore {
       }
     }
     return null
+  }
+
+  /** Applies the `protect` option: `null` lets the request through. */
+  async #guard(req: CoreRequest): Promise<CoreResponse | null> {
+    const protect = this.options.protect
+    if (protect === null || protect === undefined) return null
+    if (typeof protect === 'function') {
+      let allowed = false
+      try {
+        allowed = (await protect(req.raw)) === true
+      } catch (error) {
+        this.options.logger.error(`server-status: the protect function threw: ${message(error)}`)
+      }
+      return allowed ? null : jsonError(403, 'forbidden')
+    }
+    const header = req.headers.authorization ?? ''
+    const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header)
+    const given = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : ''
+    const expected = `${protect.username}:${protect.password}`
+    if (safeEqual(given, expected)) return null
+    return {
+      status: 401,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Basic realm="status", charset="UTF-8"', 'cache-control': 'no-store' },
+      body: 'Authentication required',
+    }
   }
 
   /** The StatusHandle given to the app. */
@@ -437,6 +466,12 @@ function storageNote(report: StatusReport): string | null {
   if (report.storageUnavailableSince) notes.push(`Storage unavailable since ${report.storageUnavailableSince}; counts are held in memory until it is back.`)
   if (report.dropped > 0) notes.push(`${report.dropped} requests were dropped while storage was unavailable.`)
   return notes.length === 0 ? null : notes.join(' ')
+}
+
+/** Compares two strings in constant time (hashed first, so lengths do not show). */
+export function safeEqual(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest()
+  return timingSafeEqual(digest(a), digest(b))
 }
 
 function isUnder(path: string, prefix: string): boolean {

@@ -16,6 +16,10 @@ export interface CoreRequest {
   /** The path without the query string. */
   path: string
   headers: IncomingHttpHeaders
+  /** The client's address, for rate limiting. */
+  ip: string
+  /** The framework's own request object, handed to a `protect` function. */
+  raw: unknown
   /** Reads the body, at most `MAX_BODY_BYTES`. */
   body(): Promise<BodyResult>
 }

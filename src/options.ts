@@ -28,6 +28,7 @@ export interface ResolvedOptions {
   minuteRetentionDays: number
   dayRetentionDays: number
   maxPendingRouteMinutes: number
+  protect: ServerStatusOptions['protect'] | null
   logger: Logger
 }
 
@@ -65,6 +66,12 @@ const schema = z.strictObject({
   minuteRetentionDays: z.number().int().min(1).max(90).optional(),
   dayRetentionDays: z.number().int().min(1).max(3650).optional(),
   maxPendingRouteMinutes: z.number().int().min(100).max(10_000_000).optional(),
+  protect: z
+    .union([
+      z.custom<(req: unknown) => boolean>((v) => typeof v === 'function', 'a function (req) => boolean'),
+      z.strictObject({ username: z.string().min(1).regex(/^[^:]*$/, 'a username without ":"'), password: z.string().min(1) }),
+    ])
+    .optional(),
   logger: z
     .union([
       z.literal(false),
@@ -91,6 +98,7 @@ const EXPECTED: Record<string, string> = {
   minuteRetentionDays: 'an integer from 1 to 90',
   dayRetentionDays: 'an integer from 1 to 3650',
   maxPendingRouteMinutes: 'an integer from 100 to 10000000',
+  protect: 'a function (req) => boolean or { username, password }',
   logger: 'false or an object with warn() and error()',
 }
 
@@ -192,6 +200,7 @@ export function resolveOptions(input: ServerStatusOptions | undefined, env: Node
     minuteRetentionDays: o.minuteRetentionDays ?? 7,
     dayRetentionDays: o.dayRetentionDays ?? 400,
     maxPendingRouteMinutes: o.maxPendingRouteMinutes ?? 100_000,
+    protect: o.protect ?? null,
     logger,
   }
 }

@@ -55,6 +55,12 @@ export interface ServerStatusOptions {
    * (about 10 MB; 1,000 busy routes for 100 minutes).
    */
   maxPendingRouteMinutes?: number
+  /**
+   * Keeps the page and its JSON private. A function gets the framework's request and returns
+   * whether it may see the page (`false` → 403); credentials ask for HTTP Basic auth (401).
+   * Default: public. @example { protect: { username: 'ops', password: process.env.STATUS_PASSWORD! } }
+   */
+  protect?: ((req: any) => boolean | Promise<boolean>) | { username: string; password: string }
   /** Where warnings and errors go. Default `console`. Pass `false` to silence them. */
   logger?: Logger | false
 }

@@ -12,7 +12,7 @@ export type { ServerStatusOptions, StatusHandle, StatusReport, RouteReport, DayR
 
 const START = Symbol('server-status.start')
 
-type Req = IncomingMessage & { route?: ExpressRoute; baseUrl?: string; body?: unknown; _body?: boolean }
+type Req = IncomingMessage & { route?: ExpressRoute; baseUrl?: string; body?: unknown; _body?: boolean; ip?: string }
 type Res = ServerResponse & { [START]?: number; req: Req }
 
 /**
@@ -82,7 +82,14 @@ export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): St
 
 function serve(core: StatusCore, req: Req, res: Res, path: string, next: (err?: unknown) => void): void {
   core
-    .handle({ method: req.method ?? 'GET', path, headers: req.headers, body: () => readBody(req) })
+    .handle({
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      ip: req.ip ?? req.socket.remoteAddress ?? '',
+      raw: req,
+      body: () => readBody(req),
+    })
     .then(
       (answer) => (answer === null ? next() : send(res, req.method === 'HEAD', answer)),
       (error: unknown) => {

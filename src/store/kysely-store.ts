@@ -168,7 +168,7 @@ export class KyselyStore implements Store {
       // a write first: on SQLite it takes the database's write lock before anything is read
       await this.#insertRules(trx, rules)
       const hidden = await this.#hiddenRules(trx, rules)
-      const shown = <T extends { rule: string }>(rows: T[]) => (hidden.size === 0 ? rows : rows.filter((r) => !hidden.has(r.rule)))
+      const shown = (rows: Aggregate[]) => rows.filter((row) => !hidden.has(row.rule))
       for (const chunk of chunks(shown(minutes))) {
         await this.#upsertCounts(
           trx,
@@ -315,9 +315,9 @@ export class KyselyStore implements Store {
   }
 
   /** One multi-row INSERT that adds each row's counters to the row with the same key. */
-  async #upsertCounts<T extends 'minutes' | 'days'>(
+  async #upsertCounts(
     trx: Transaction<Tables>,
-    table: T,
+    table: 'minutes' | 'days',
     key: readonly ['rule', 'minute' | 'day'],
     rows: ReadonlyArray<Record<string, string | number>>,
   ): Promise<void> {
