@@ -65,7 +65,7 @@ export interface SqlFlavour {
 }
 
 /** Name of the newest migration: what `schemaVersion()` returns once `init()` has run. */
-export const SCHEMA_VERSION = '0001_initial'
+export const SCHEMA_VERSION = '0002_batches'
 
 /** Rows per multi-row INSERT; far below every database's bound-parameter limit (7 per row). */
 export const CHUNK_SIZE = 500
@@ -87,6 +87,7 @@ interface Tables {
   routes: { rule: string; name: string | null; doc: string | null; hidden: number; created_at: string }
   minutes: CountColumns & { rule: string; minute: Counter }
   days: CountColumns & { rule: string; day: string }
+  batches: { id: string; minute: Counter }
 }
 
 /** What `KyselyStore` is built from. */
@@ -159,7 +160,7 @@ export class KyselyStore implements Store {
     return rows.map(toRouteRecord)
   }
 
-  async write(counts: readonly MinuteCounts[]): Promise<void> {
+  async write(counts: readonly MinuteCounts[], batchId?: string): Promise<void> {
     if (counts.length === 0) return
     const minutes = aggregate(counts, (c) => c.minute)
     const days = aggregate(counts, (c) => c.day)
@@ -167,6 +168,12 @@ export class KyselyStore implements Store {
     await this.#transaction(async (trx) => {
       // a write first: on SQLite it takes the database's write lock before anything is read
       await this.#insertRules(trx, rules)
+      if (batchId !== undefined) {
+        // a batch whose commit went through but whose reply was lost is not added twice
+        const done = await trx.selectFrom('batches').select('id').where('id', '=', batchId).executeTakeFirst()
+        if (done !== undefined) return
+        await trx.insertInto('batches').values({ id: batchId, minute: Math.floor(Date.now() / 60_000) }).execute()
+      }
       const hidden = await this.#hiddenRules(trx, rules)
       const shown = (rows: Aggregate[]) => rows.filter((row) => !hidden.has(row.rule))
       for (const chunk of chunks(shown(minutes))) {
@@ -241,6 +248,7 @@ export class KyselyStore implements Store {
     await this.#transaction(async (trx) => {
       await trx.deleteFrom('minutes').where('minute', '<', beforeMinute).execute()
       await trx.deleteFrom('days').where('day', '<', beforeDay).execute()
+      await trx.deleteFrom('batches').where('minute', '<', beforeMinute).execute()
     })
   }
 
@@ -382,6 +390,19 @@ function migrations(prefix: string, flavour: SqlFlavour): Record<string, Migrati
         await db.schema.createIndex(`${prefix}days_day_idx`).on(`${prefix}days`).column('day').execute()
       },
     },
+    '0002_batches': {
+      async up(db: Kysely<any>): Promise<void> {
+        const options = flavour.binaryCollation ? sql.raw(await mysqlTableOptions(db)) : sql``
+        // ids of the batches written, so that a retried batch is recognised; pruned with minute rows
+        await db.schema
+          .createTable(`${prefix}batches`)
+          .ifNotExists()
+          .addColumn('id', 'varchar(64)', (col) => col.primaryKey())
+          .addColumn('minute', 'bigint', (col) => col.notNull())
+          .modifyEnd(options)
+          .execute()
+      },
+    }
   }
 }
 
@@ -402,7 +423,7 @@ class TablePrefixPlugin implements KyselyPlugin {
   readonly #transformer: TablePrefixTransformer
 
   constructor(prefix: string) {
-    this.#transformer = new TablePrefixTransformer(prefix, new Set(['routes', 'minutes', 'days']))
+    this.#transformer = new TablePrefixTransformer(prefix, new Set(['routes', 'minutes', 'days', 'batches']))
   }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
