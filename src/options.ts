@@ -1,4 +1,5 @@
 // Checks the options once at start and fills in the defaults.
+import { createRequire } from 'node:module'
 import { z } from 'zod'
 import { defaultClassify } from './classify.js'
 import { ServerStatusError } from './errors.js'
@@ -102,6 +103,16 @@ const EXPECTED: Record<string, string> = {
   logger: 'false or an object with warn() and error()',
 }
 
+/** Tells whether a package can be loaded from here (pg and mysql2 are optional peers). */
+function isInstalled(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
@@ -126,7 +137,11 @@ function fail(option: string, expected: string, got?: unknown): never {
  * Checks `input` and returns the options with every default filled in. Throws a
  * `ServerStatusError` naming the first wrong option and what was expected.
  */
-export function resolveOptions(input: ServerStatusOptions | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(
+  input: ServerStatusOptions | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  resolveModule: (name: string) => boolean = isInstalled,
+): ResolvedOptions {
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     throw new ServerStatusError('ERR_SERVER_STATUS_OPTION', `options must be an object (got ${describeValue(input)})`)
   }
@@ -155,10 +170,19 @@ export function resolveOptions(input: ServerStatusOptions | undefined, env: Node
         'Set the "database" option or SERVER_STATUS_DATABASE_URL.',
     )
   }
+  let location: ReturnType<typeof parseDatabaseUrl>
   try {
-    parseDatabaseUrl(database)
+    location = parseDatabaseUrl(database)
   } catch (error) {
-    fail('database', `${EXPECTED.database}: ${(error as Error).message}`, database)
+    // the URL is not echoed: it may hold a password (the parser's message hides it)
+    fail('database', `${EXPECTED.database}: ${(error as Error).message}`)
+  }
+  if (location.kind !== 'sqlite') {
+    const driver = location.kind === 'postgres' ? 'pg' : 'mysql2'
+    if (!resolveModule(driver)) {
+      const scheme = location.kind === 'postgres' ? 'postgres://' : 'mysql://'
+      throw new ServerStatusError('ERR_SERVER_STATUS_DRIVER', `install ${driver} to use ${scheme} URLs (npm install ${driver})`)
+    }
   }
 
   const timeZone = o.timeZone ?? 'UTC'

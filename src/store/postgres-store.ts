@@ -24,7 +24,7 @@ export interface PgPool extends PostgresPool {
 
 /** The part of the pg module that we use. */
 export interface PgModule {
-  Pool: new (config: { connectionString: string; max: number }) => PgPool
+  Pool: new (config: { connectionString: string; max: number; connectionTimeoutMillis: number; query_timeout: number }) => PgPool
 }
 
 /**
@@ -36,7 +36,9 @@ export interface PgModule {
  */
 export async function createPostgresStore(connectionString: string, options: StoreOptions): Promise<KyselyStore> {
   const pg = await importDriver<PgModule>('pg', 'install pg to use postgres:// URLs')
-  const pool = new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE })
+  // a database that stops answering fails the write after a while instead of holding it for
+  // ever; the batch is then retried whole, and its id keeps it from counting twice
+  const pool = new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: 10_000, query_timeout: 30_000 })
   // an idle connection that breaks (server restart) must not crash the app; the next query reports it
   pool.on('error', () => {})
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: options.log })
