@@ -75,9 +75,13 @@ export class ConfigureApi {
     this.#editor = editor
   }
 
-  /** Compares the Bearer token with the secret in constant time (both are hashed to equal length first). */
+  /**
+   * Compares the Bearer token with the secret in constant time (both are hashed to equal length
+   * first). The scheme is matched exactly as documented, `Bearer`, and the token only from the
+   * header, never from the query string.
+   */
   #authorized(header: string | undefined): boolean {
-    const match = header === undefined ? null : /^Bearer ([\x21-\x7e]+)$/i.exec(header)
+    const match = header === undefined ? null : /^Bearer ([\x21-\x7e]+)$/.exec(header)
     const given = digest(match ? match[1]! : '')
     return timingSafeEqual(given, this.#secretDigest) && match !== null
   }
