@@ -51,19 +51,29 @@ export function functionName(fn: Function): string | undefined {
   return name === '' || name === 'anonymous' || name === '<anonymous>' ? undefined : name
 }
 
+/** Names read from sources, once per function: routes are listed on every page view. */
+const bySource = new WeakMap<Function, HandlerName>()
+
+function sourceName(handler: Function): HandlerName {
+  let found = bySource.get(handler)
+  if (found === undefined) {
+    try {
+      found = nameFromSource(Function.prototype.toString.call(handler))
+    } catch {
+      found = {}
+    }
+    bySource.set(handler, found)
+  }
+  return found
+}
+
 /**
  * Name and doc of a route from its handlers: the first handler with a `# Name` comment, else the
  * name of the last named handler (the one that answers).
  */
 export function nameFromHandlers(handlers: readonly Function[]): HandlerName {
   for (const handler of handlers) {
-    let source: string
-    try {
-      source = Function.prototype.toString.call(handler)
-    } catch {
-      continue
-    }
-    const found = nameFromSource(source)
+    const found = sourceName(handler)
     if (found.name !== undefined) return found
   }
   for (let i = handlers.length - 1; i >= 0; i--) {
