@@ -48,7 +48,7 @@ const REOPEN_EVERY_MS = 5_000
 const PRUNE_EVERY_MS = 3_600_000
 const PAGE_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
+    "default-src 'none'; style-src 'self'; script-src 'none'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -72,6 +72,8 @@ export class StatusCore {
   #forceRefresh = false
   #lastAttempt = 0
   #droppedLogged = 0
+  /** Set once close() has written what it could: the store is not opened again. */
+  #shut = false
   /** The batch being written; reports count it until the write ends. */
   #inflight: Batch | null = null
   /** A batch whose write failed; written again, with the same id, before anything newer. */
@@ -96,6 +98,7 @@ export class StatusCore {
     this.#timer.unref()
     // routes are usually defined right after serverStatus(app); look once they are
     setImmediate(() => {
+      if (this.#closed !== null) return
       this.#discover()
       this.#open().catch(() => {})
     })
@@ -205,6 +208,7 @@ export class StatusCore {
         this.options.logger.error(`server-status: closing with ${countOf(this.recorder.pending())} requests not written: ${message(error)}`)
       }
       await this.#exclusive(async () => {
+        this.#shut = true
         const store = this.#store ?? (await this.#opening?.catch(() => null))
         this.#store = null
         await store?.close()
@@ -265,7 +269,7 @@ export class StatusCore {
 
   async #open(): Promise<Store> {
     if (this.#store) return this.#store
-    if (this.#closed && !this.#opening) throw new Error('server-status is closed')
+    if (this.#shut) throw new Error('server-status is closed')
     this.#opening ??= (async () => {
       const store = await createStore(this.options.database, { tablePrefix: this.options.tablePrefix })
       try {
@@ -287,6 +291,7 @@ export class StatusCore {
   }
 
   async #flush(): Promise<void> {
+    if (this.#retry === null && this.recorder.size === 0) return
     if (this.recorder.dropped > this.#droppedLogged) {
       this.options.logger.error(
         `server-status: ${this.recorder.dropped - this.#droppedLogged} requests dropped: more than ${this.options.maxPendingRouteMinutes} route-minutes were waiting for the store`,

@@ -6,7 +6,7 @@ import { MAX_BODY_BYTES, type BodyResult, type CoreResponse } from '../http.js'
 import { resolveOptions } from '../options.js'
 import { UNMATCHED } from '../recorder.js'
 import type { ServerStatusOptions, StatusHandle } from '../types.js'
-import { discoverRoutes, instrument, joinRule, pathText, rootRouter, threw, type ExpressApp, type ExpressRoute } from './routes.js'
+import { discoverRoutes, instrument, instrumentApp, joinRule, pathText, rootRouter, threw, type ExpressApp, type ExpressRoute } from './routes.js'
 
 export type { ServerStatusOptions, StatusHandle, StatusReport, RouteReport, DayReport, Outcome, Status } from '../types.js'
 
@@ -32,6 +32,7 @@ export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): St
   const resolved = resolveOptions(options)
   const router = rootRouter(app)
   if (router) instrument(router)
+  instrumentApp(app)
 
   const rules = new WeakMap<object, string>()
   const unknownRoutes = new WeakSet<object>()

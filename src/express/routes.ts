@@ -40,6 +40,43 @@ const PATCHED = Symbol.for('server-status.patched')
 const THREW = Symbol.for('server-status.threw')
 /** Mount path of each layer added by `use(path, …)` once the router was wrapped. */
 const mountPaths = new WeakMap<object, string>()
+/** The sub-app behind each layer that mounts one: Express hides it in a closure. */
+const subApps = new WeakMap<object, ExpressApp>()
+
+function isApp(value: unknown): value is ExpressApp {
+  if (typeof value !== 'function') return false
+  const app = value as unknown as { handle?: unknown; set?: unknown; use?: unknown }
+  return typeof app.handle === 'function' && typeof app.set === 'function' && typeof app.use === 'function'
+}
+
+/**
+ * Wraps an app's own `use` to remember the sub-apps it mounts (and theirs, in turn), so their
+ * routes are listed before they get traffic.
+ */
+export function instrumentApp(app: ExpressApp): void {
+  const own = app as ExpressApp & Record<symbol, unknown>
+  if (own[PATCHED]) return
+  Object.defineProperty(own, PATCHED, { value: true })
+  const use = app.use
+  app.use = function use_(this: ExpressApp, ...args: unknown[]) {
+    const router = rootRouter(app)
+    const before = router?.stack.length ?? 0
+    const result = use.apply(this, args)
+    const mounted = args.flat(Infinity).filter(isApp)
+    if (router && mounted.length > 0) {
+      let next = 0
+      for (let i = before; i < router.stack.length && next < mounted.length; i++) {
+        const layer = router.stack[i]!
+        if (!layer.route && !Array.isArray(layer.handle?.stack)) {
+          const sub = mounted[next++]!
+          subApps.set(layer, sub)
+          instrumentApp(sub)
+        }
+      }
+    }
+    return result
+  }
+}
 
 /** The app's root router, created if Express makes it lazily. */
 export function rootRouter(express: ExpressApp): { stack: ExpressLayer[] } | undefined {
@@ -121,6 +158,11 @@ function mountOf(layer: ExpressLayer): string | null {
   return pathFromRegexp(layer)
 }
 
+function subStack(layer: ExpressLayer): ExpressLayer[] | undefined {
+  const sub = subApps.get(layer)
+  return sub === undefined ? undefined : rootRouter(sub)?.stack
+}
+
 /** A rule from a mount prefix and a route path: `/hello` + `/world`; `/hello` + `/` is `/hello`. */
 export function joinRule(base: string, path: string): string {
   if (base === '' || base === '/') return path
@@ -142,7 +184,7 @@ export function discoverRoutes(app: ExpressApp, index: WeakMap<object, string>):
   const routes: DiscoveredRoute[] = []
   const router = rootRouter(app)
   if (!router) return routes
-  const seen = new Set<object>()
+  const seen = new Set<ExpressLayer[]>()
   const walk = (stack: ExpressLayer[], base: string) => {
     for (const layer of stack) {
       if (layer.route) {
@@ -152,12 +194,14 @@ export function discoverRoutes(app: ExpressApp, index: WeakMap<object, string>):
         const known = index.get(layer.route)
         // one router mounted at two paths: its routes have no single rule
         index.set(layer.route, known === undefined || known === rule ? rule : '')
-      } else if (layer.handle && Array.isArray(layer.handle.stack) && !seen.has(layer.handle)) {
+      } else {
+        const stack = Array.isArray(layer.handle?.stack) ? layer.handle.stack : subStack(layer)
+        if (stack === undefined || seen.has(stack)) continue
         const mount = mountOf(layer)
         if (mount === null) continue
-        seen.add(layer.handle)
-        walk(layer.handle.stack, joinRule(base, mount) === '/' ? '' : joinRule(base, mount))
-        seen.delete(layer.handle)
+        seen.add(stack)
+        walk(stack, joinRule(base, mount) === '/' ? '' : joinRule(base, mount))
+        seen.delete(stack)
       }
     }
   }
