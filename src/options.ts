@@ -175,7 +175,7 @@ export function resolveOptions(
     location = parseDatabaseUrl(database)
   } catch (error) {
     // the URL is not echoed: it may hold a password (the parser's message hides it)
-    fail('database', `${EXPECTED.database}: ${(error as Error).message}`)
+    fail(o.database === undefined ? 'SERVER_STATUS_DATABASE_URL' : 'database', `${EXPECTED.database}: ${(error as Error).message}`)
   }
   if (location.kind !== 'sqlite') {
     const driver = location.kind === 'postgres' ? 'pg' : 'mysql2'
