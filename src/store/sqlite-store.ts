@@ -27,8 +27,12 @@ export const SQLITE: SqlFlavour = {
   transientErrorCodes: new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED']),
 }
 
-/** How long a connection waits for another process's write lock before giving up, in ms. */
-export const SQLITE_BUSY_TIMEOUT_MS = 5000
+/**
+ * How long a connection waits for another process's write lock before giving up, in ms.
+ * better-sqlite3 waits synchronously, holding the app's event loop, so the wait is kept short;
+ * the store retries a busy transaction after an asynchronous pause instead.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 50
 
 /** The part of better-sqlite3's Database that we use. */
 export interface BetterSqliteDatabase extends SqliteDatabase {
