@@ -7,10 +7,10 @@ import type { ResolvedOptions } from './options.js'
 import { renderPage } from './page/render.js'
 import { STATUS_CSS } from './page/assets.js'
 import { Recorder, UNMATCHED, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
-import { buildReport, RECENT_MINUTES, type ShownRoute } from './report.js'
+import { buildReportFrom, RECENT_MINUTES, Tally, type ShownRoute } from './report.js'
 import { createStore } from './store/index.js'
 import { addDays, DayClock } from './time.js'
-import type { DayRow, MinuteRow, RouteRecord, StatusHandle, StatusReport, Store } from './types.js'
+import type { RouteRecord, StatusHandle, StatusReport, Store } from './types.js'
 
 /** A route found in the app's code. */
 export interface DiscoveredRoute {
@@ -25,11 +25,14 @@ export interface AppInfo {
   discover(): DiscoveredRoute[]
 }
 
-/** What the store held at `at`, plus this process's own writes since then. */
+/** What the store held when last read, plus this process's own writes since then. */
 interface Snapshot {
+  /** When recent rows (today, yesterday, the last minutes) were last read. */
   at: number
-  dayRows: DayRow[]
-  minuteRows: MinuteRow[]
+  /** When every shown day was last read. */
+  fullAt: number
+  days: Tally<string>
+  minutes: Tally<number>
 }
 
 /** Buckets written as one unit; a retry of the same batch keeps its id. */
@@ -40,8 +43,11 @@ interface Batch {
 
 /** How long a page or JSON request waits for the store before it answers from memory. */
 const REPORT_WAIT_MS = 1_500
-/** How long a snapshot takes this process's own writes before it is read again whole. */
-const SNAPSHOT_MAX_AGE_MS = 300_000
+/**
+ * How often every shown day is read again; in between only today and yesterday are, since
+ * older days change only through late writes of other instances.
+ */
+const FULL_READ_EVERY_MS = 600_000
 /** Least time between two attempts to reach a store that is down, for reads. */
 const REOPEN_EVERY_MS = 5_000
 
@@ -246,13 +252,13 @@ export class StatusCore {
   #build(now: number): StatusReport {
     const inflight = this.#inflight?.buckets ?? []
     const retry = this.#retry?.buckets ?? []
-    const report = buildReport({
+    const report = buildReportFrom({
       now,
       clock: this.clock,
       days: this.options.days,
       routes: this.#shownRoutes(),
-      dayRows: this.#snapshot?.dayRows ?? [],
-      minuteRows: this.#snapshot?.minuteRows ?? [],
+      dayTally: this.#snapshot?.days ?? new Tally<string>(),
+      minuteTally: this.#snapshot?.minutes ?? new Tally<number>(),
       pending: [...retry, ...inflight, ...this.recorder.pending()],
       dropped: this.recorder.dropped,
       storageUnavailableSince: this.#downSince,
@@ -334,14 +340,12 @@ export class StatusCore {
     this.#inflight = null
     this.#storageBack()
     const snapshot = this.#snapshot
-    if (snapshot !== null && Date.now() - snapshot.at < SNAPSHOT_MAX_AGE_MS) {
+    if (snapshot !== null) {
+      const oldest = Math.floor(Date.now() / 60_000) - RECENT_MINUTES - 1
       for (const b of batch.buckets) {
-        const counts = { success: b.success, failure: b.failure, ignored: b.ignored, durationMs: b.durationMs }
-        snapshot.dayRows.push({ rule: b.rule, day: this.clock.dayOfMinute(b.minute), ...counts })
-        snapshot.minuteRows.push({ rule: b.rule, minute: b.minute, ...counts })
+        snapshot.days.add(b.rule, this.clock.dayOfMinute(b.minute), b)
+        if (b.minute >= oldest) snapshot.minutes.add(b.rule, b.minute, b)
       }
-    } else {
-      this.#snapshot = null
     }
   }
 
@@ -358,15 +362,24 @@ export class StatusCore {
     this.#lastAttempt = Date.now()
     const store = await this.#open()
     const now = Date.now()
+    const today = this.clock.dayOf(now)
+    const old = this.#snapshot
+    // an explicit flush() reads everything again, so a caller sees what all instances wrote
+    const full = old === null || this.#forceRefresh || now - old.fullAt >= FULL_READ_EVERY_MS
     this.#forceRefresh = false
-    const firstDay = addDays(this.clock.dayOf(now), -this.options.days)
+    const fromDay = full ? addDays(today, -this.options.days) : addDays(today, -1)
     const [records, dayRows, minuteRows] = await Promise.all([
       store.listRoutes(),
-      store.readDays(firstDay),
+      store.readDays(fromDay),
       store.readMinutes(Math.floor(now / 60_000) - RECENT_MINUTES - 1),
     ])
     this.#records = new Map(records.map((r) => [r.rule, r]))
-    this.#snapshot = { at: now, dayRows, minuteRows }
+    const days = full || old === null ? new Tally<string>() : old.days
+    if (!full) days.dropKeys((day) => day >= fromDay)
+    for (const row of dayRows) days.add(row.rule, row.day, row)
+    const minutes = new Tally<number>()
+    for (const row of minuteRows) minutes.add(row.rule, row.minute, row)
+    this.#snapshot = { at: now, fullAt: full || old === null ? now : old.fullAt, days, minutes }
     this.#storageBack()
   }
 
@@ -443,10 +456,8 @@ export class StatusCore {
           await store.deleteRoute(rule)
           this.recorder.discard(rule)
           this.#records.set(rule, { rule, name: null, doc: null, hidden: true })
-          if (this.#snapshot !== null) {
-            this.#snapshot.dayRows = this.#snapshot.dayRows.filter((row) => row.rule !== rule)
-            this.#snapshot.minuteRows = this.#snapshot.minuteRows.filter((row) => row.rule !== rule)
-          }
+          this.#snapshot?.days.dropRule(rule)
+          this.#snapshot?.minutes.dropRule(rule)
         }),
     }
   }

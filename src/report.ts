@@ -14,36 +14,72 @@ export interface ShownRoute {
   doc: string
 }
 
-/** Everything a report is built from. */
-export interface ReportInput {
-  now: number
-  clock: DayClock
-  days: number
-  routes: readonly ShownRoute[]
-  dayRows: readonly DayRow[]
-  minuteRows: readonly MinuteRow[]
-  pending: Iterable<Bucket>
-  dropped?: number
-  storageUnavailableSince?: Date | null
-}
-
-interface Counts {
+/** The four counters of a row, a bucket or a sum of them. */
+export interface Counts {
   success: number
   failure: number
   ignored: number
   durationMs: number
 }
 
-function add(map: Map<string, Counts>, key: string, row: Counts): void {
-  const counts = map.get(key)
-  if (counts === undefined) {
-    map.set(key, { success: row.success, failure: row.failure, ignored: row.ignored, durationMs: row.durationMs })
-  } else {
-    counts.success += row.success
-    counts.failure += row.failure
-    counts.ignored += row.ignored
-    counts.durationMs += row.durationMs
+/** Counts per rule and key (a day or a minute), summed as rows are added. */
+export class Tally<K extends string | number> {
+  readonly byRule = new Map<string, Map<K, Counts>>()
+
+  add(rule: string, key: K, row: Counts): void {
+    let byKey = this.byRule.get(rule)
+    if (byKey === undefined) {
+      byKey = new Map()
+      this.byRule.set(rule, byKey)
+    }
+    const counts = byKey.get(key)
+    if (counts === undefined) {
+      byKey.set(key, { success: row.success, failure: row.failure, ignored: row.ignored, durationMs: row.durationMs })
+    } else {
+      counts.success += row.success
+      counts.failure += row.failure
+      counts.ignored += row.ignored
+      counts.durationMs += row.durationMs
+    }
   }
+
+  get(rule: string, key: K): Counts | undefined {
+    return this.byRule.get(rule)?.get(key)
+  }
+
+  /** Forgets every key for which `drop` is true. */
+  dropKeys(drop: (key: K) => boolean): void {
+    for (const byKey of this.byRule.values()) {
+      for (const key of byKey.keys()) if (drop(key)) byKey.delete(key)
+    }
+  }
+
+  /** Forgets one rule. */
+  dropRule(rule: string): void {
+    this.byRule.delete(rule)
+  }
+}
+
+/** Everything a report is built from, stored rows given as tallies. */
+export interface TallyInput {
+  now: number
+  clock: DayClock
+  days: number
+  routes: readonly ShownRoute[]
+  /** Stored counts per rule and `YYYY-MM-DD`. */
+  dayTally: Tally<string>
+  /** Stored counts per rule and minute since the epoch. */
+  minuteTally: Tally<number>
+  /** Counts not in the tallies yet. */
+  pending: Iterable<Bucket>
+  dropped?: number
+  storageUnavailableSince?: Date | null
+}
+
+/** Everything a report is built from, stored rows given as arrays. */
+export interface ReportInput extends Omit<TallyInput, 'dayTally' | 'minuteTally'> {
+  dayRows: readonly DayRow[]
+  minuteRows: readonly MinuteRow[]
 }
 
 /**
@@ -51,6 +87,15 @@ function add(map: Map<string, Counts>, key: string, row: Counts): void {
  * each route's current status over its last 15 minutes, else over today.
  */
 export function buildReport(input: ReportInput): StatusReport {
+  const dayTally = new Tally<string>()
+  const minuteTally = new Tally<number>()
+  for (const row of input.dayRows) dayTally.add(row.rule, row.day, row)
+  for (const row of input.minuteRows) minuteTally.add(row.rule, row.minute, row)
+  return buildReportFrom({ ...input, dayTally, minuteTally })
+}
+
+/** `buildReport` on tallies, which the core keeps between reports. */
+export function buildReportFrom(input: TallyInput): StatusReport {
   const { clock, now } = input
   const today = clock.dayOf(now)
   const dates: string[] = []
@@ -59,34 +104,41 @@ export function buildReport(input: ReportInput): StatusReport {
   const nowMinute = Math.floor(now / 60_000)
   const firstRecent = nowMinute - RECENT_MINUTES + 1
 
-  // rule + '\n' + day → counts; rule → recent counts
-  const byDay = new Map<string, Counts>()
-  const recent = new Map<string, Counts>()
-  for (const row of input.dayRows) {
-    if (row.day >= firstDay && row.day <= today) add(byDay, `${row.rule}\n${row.day}`, row)
-  }
-  for (const row of input.minuteRows) {
-    if (row.minute >= firstRecent && row.minute <= nowMinute) add(recent, row.rule, row)
-  }
+  const pendingDays = new Tally<string>()
+  const pendingRecent = new Map<string, Counts>()
   for (const bucket of input.pending) {
     const day = clock.dayOfMinute(bucket.minute)
-    if (day >= firstDay && day <= today) add(byDay, `${bucket.rule}\n${day}`, bucket)
-    if (bucket.minute >= firstRecent && bucket.minute <= nowMinute) add(recent, bucket.rule, bucket)
+    if (day >= firstDay && day <= today) pendingDays.add(bucket.rule, day, bucket)
+    if (bucket.minute >= firstRecent && bucket.minute <= nowMinute) addTo(pendingRecent, bucket.rule, bucket)
+  }
+
+  const dayCounts = (rule: string): Array<Counts | undefined> => {
+    const stored = input.dayTally.byRule.get(rule)
+    const pending = pendingDays.byRule.get(rule)
+    return dates.map((date) => {
+      const a = stored?.get(date)
+      const b = pending?.get(date)
+      if (a === undefined || b === undefined) return a ?? b
+      return {
+        success: a.success + b.success,
+        failure: a.failure + b.failure,
+        ignored: a.ignored + b.ignored,
+        durationMs: a.durationMs + b.durationMs,
+      }
+    })
   }
 
   let unmatched = 0
-  for (const date of dates) {
-    const counts = byDay.get(`${UNMATCHED}\n${date}`)
-    if (counts) unmatched += counts.success + counts.failure + counts.ignored
-  }
+  for (const counts of dayCounts(UNMATCHED)) if (counts) unmatched += counts.success + counts.failure + counts.ignored
 
   const routes: RouteReport[] = input.routes.map((route) => {
     let success = 0
     let failure = 0
     let ignored = 0
     let durationMs = 0
-    const days: DayReport[] = dates.map((date) => {
-      const counts = byDay.get(`${route.rule}\n${date}`)
+    const perDay = dayCounts(route.rule)
+    const days: DayReport[] = dates.map((date, i) => {
+      const counts = perDay[i]
       const s = counts?.success ?? 0
       const f = counts?.failure ?? 0
       const g = counts?.ignored ?? 0
@@ -97,16 +149,27 @@ export function buildReport(input: ReportInput): StatusReport {
       const uptime = uptimeOf(s, f)
       return { date, success: s, failure: f, ignored: g, uptime, status: statusOf(uptime) }
     })
-    const last = recent.get(route.rule)
-    const current = last && last.success + last.failure > 0 ? last : days[days.length - 1]!
+
+    let recentSuccess = pendingRecent.get(route.rule)?.success ?? 0
+    let recentFailure = pendingRecent.get(route.rule)?.failure ?? 0
+    const minutes = input.minuteTally.byRule.get(route.rule)
+    if (minutes !== undefined) {
+      for (const [minute, counts] of minutes) {
+        if (minute >= firstRecent && minute <= nowMinute) {
+          recentSuccess += counts.success
+          recentFailure += counts.failure
+        }
+      }
+    }
+    const last = days[days.length - 1]!
+    const current = recentSuccess + recentFailure > 0 ? uptimeOf(recentSuccess, recentFailure) : last.uptime
     const counted = success + failure + ignored
-    const uptime = uptimeOf(success, failure)
     return {
       rule: route.rule,
       name: route.name,
       doc: route.doc,
-      status: statusOf(uptimeOf(current.success, current.failure)),
-      uptime,
+      status: statusOf(current),
+      uptime: uptimeOf(success, failure),
       success,
       failure,
       ignored,
@@ -124,5 +187,17 @@ export function buildReport(input: ReportInput): StatusReport {
     dropped: input.dropped ?? 0,
     storageUnavailableSince: input.storageUnavailableSince?.toISOString() ?? null,
     routes,
+  }
+}
+
+function addTo(map: Map<string, Counts>, key: string, row: Counts): void {
+  const counts = map.get(key)
+  if (counts === undefined) {
+    map.set(key, { success: row.success, failure: row.failure, ignored: row.ignored, durationMs: row.durationMs })
+  } else {
+    counts.success += row.success
+    counts.failure += row.failure
+    counts.ignored += row.ignored
+    counts.durationMs += row.durationMs
   }
 }
