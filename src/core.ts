@@ -110,9 +110,15 @@ export class StatusCore {
     })
   }
 
-  /** Counts one finished request. The per-request path: no I/O, no await. */
-  record(rule: string, statusCode: number, threw: boolean, durationMs: number): void {
-    this.recorder.record(rule, threw ? FAILURE : this.#classify(statusCode), durationMs, Date.now())
+  /**
+   * Counts one finished request that started at `startedAt` (ms since the epoch). The
+   * per-request path: one clock read, no I/O, no await.
+   */
+  record(rule: string, statusCode: number, threw: boolean, startedAt: number): void {
+    const now = Date.now()
+    // a clock stepped back during the request gives no negative duration
+    const durationMs = now > startedAt ? now - startedAt : 0
+    this.recorder.record(rule, threw ? FAILURE : this.#classify(statusCode), durationMs, now)
   }
 
   /** Tells whether a path is served by the core (page, assets, JSON, API). */
