@@ -80,6 +80,7 @@ export class StatusCore {
   #droppedLogged = 0
   /** Set once close() has written what it could: the store is not opened again. */
   #shut = false
+  #protectFailed = false
   /** The batch being written; reports count it until the write ends. */
   #inflight: Batch | null = null
   /** A batch whose write failed; written again, with the same id, before anything newer. */
@@ -170,7 +171,9 @@ export class StatusCore {
       try {
         allowed = (await protect(req.raw)) === true
       } catch (error) {
-        this.options.logger.error(`server-status: the protect function threw: ${message(error)}`)
+        // once, not per request: a broken guard would otherwise flood the log
+        if (!this.#protectFailed) this.options.logger.error(`server-status: the protect function threw, the page is refused: ${message(error)}`)
+        this.#protectFailed = true
       }
       return allowed ? null : jsonError(403, 'forbidden')
     }
