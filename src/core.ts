@@ -6,7 +6,7 @@ import { jsonError, json, type CoreRequest, type CoreResponse } from './http.js'
 import type { ResolvedOptions } from './options.js'
 import { renderPage } from './page/render.js'
 import { STATUS_CSS } from './page/assets.js'
-import { Recorder, UNMATCHED, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
+import { Recorder, UNMATCHED, type Batch, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
 import { buildReportFrom, RECENT_MINUTES, Tally, type ShownRoute } from './report.js'
 import { createStore } from './store/index.js'
 import { addDays, DayClock } from './time.js'
@@ -35,11 +35,6 @@ interface Snapshot {
   minutes: Tally<number>
 }
 
-/** Buckets written as one unit; a retry of the same batch keeps its id. */
-interface Batch {
-  id: string
-  buckets: Bucket[]
-}
 
 /** How long a page or JSON request waits for the store before it answers from memory. */
 const REPORT_WAIT_MS = 1_500
@@ -73,7 +68,8 @@ export class StatusCore {
   #store: Store | null = null
   #opening: Promise<Store> | null = null
   #lock: Promise<unknown> = Promise.resolve()
-  #snapshot: Snapshot | null = null
+  /** Empty and due for a full read until the store is first read; own writes are added meanwhile. */
+  #snapshot: Snapshot = { at: -Infinity, fullAt: -Infinity, days: new Tally(), minutes: new Tally() }
   #refreshing: Promise<void> | null = null
   #forceRefresh = false
   #lastAttempt = 0
@@ -83,8 +79,6 @@ export class StatusCore {
   #protectFailed = false
   /** The batch being written; reports count it until the write ends. */
   #inflight: Batch | null = null
-  /** A batch whose write failed; written again, with the same id, before anything newer. */
-  #retry: Batch | null = null
   #timer: NodeJS.Timeout | null = null
   #closed: Promise<void> | null = null
   #lastPrune = 0
@@ -239,7 +233,7 @@ export class StatusCore {
   async report(): Promise<StatusReport> {
     this.#discover()
     const now = Date.now()
-    const age = this.#snapshot === null ? Infinity : now - this.#snapshot.at
+    const age = now - this.#snapshot.at
     const reachable = this.#downSince === null || now - this.#lastAttempt >= REOPEN_EVERY_MS
     if (reachable && (this.#forceRefresh || age >= Math.min(this.options.flushIntervalMs, 60_000))) {
       this.#refreshing ??= this.#exclusive(() => this.#refresh()).finally(() => {
@@ -260,15 +254,14 @@ export class StatusCore {
   /** Builds the report synchronously, so it sees one consistent state of memory. */
   #build(now: number): StatusReport {
     const inflight = this.#inflight?.buckets ?? []
-    const retry = this.#retry?.buckets ?? []
     const report = buildReportFrom({
       now,
       clock: this.clock,
       days: this.options.days,
       routes: this.#shownRoutes(),
-      dayTally: this.#snapshot?.days ?? new Tally<string>(),
-      minuteTally: this.#snapshot?.minutes ?? new Tally<number>(),
-      pending: [...retry, ...inflight, ...this.recorder.pending()],
+      dayTally: this.#snapshot.days,
+      minuteTally: this.#snapshot.minutes,
+      pending: [...inflight, ...this.recorder.pending()],
       dropped: this.recorder.dropped,
       storageUnavailableSince: this.#downSince,
     })
@@ -306,7 +299,7 @@ export class StatusCore {
   }
 
   async #flush(): Promise<void> {
-    if (this.#retry === null && this.recorder.size === 0) return
+    if (this.recorder.size === 0) return
     if (this.recorder.dropped > this.#droppedLogged) {
       this.options.logger.error(
         `server-status: ${this.recorder.dropped - this.#droppedLogged} requests dropped: more than ${this.options.maxPendingRouteMinutes} route-minutes were waiting for the store`,
@@ -314,14 +307,16 @@ export class StatusCore {
       this.#droppedLogged = this.recorder.dropped
     }
     const store = await this.#open()
-    const retry = this.#retry
-    if (retry !== null) {
-      this.#retry = null
-      await this.#write(store, retry)
-    }
+    await this.#writeRetry(store)
     const buckets = this.recorder.drain()
     if (buckets.length > 0) await this.#write(store, { id: randomUUID(), buckets })
     await this.#prune(store)
+  }
+
+  /** Writes the batch of a failed flush again, before anything newer. */
+  async #writeRetry(store: Store): Promise<void> {
+    const retry = this.recorder.takeRetry()
+    if (retry !== null && retry.buckets.length > 0) await this.#write(store, retry)
   }
 
   /** Writes one batch; on failure keeps it, whole, for the next flush. */
@@ -342,19 +337,19 @@ export class StatusCore {
       )
     } catch (error) {
       this.#inflight = null
-      this.#retry = batch
+      this.recorder.setRetry(batch)
       this.#storageFailed(error)
       throw error
     }
     this.#inflight = null
     this.#storageBack()
+    // the snapshot never holds a batch before its write is known to have gone through (no
+    // read happens while a retry waits), so adding it here counts it once
     const snapshot = this.#snapshot
-    if (snapshot !== null) {
-      const oldest = Math.floor(Date.now() / 60_000) - RECENT_MINUTES - 1
-      for (const b of batch.buckets) {
-        snapshot.days.add(b.rule, this.clock.dayOfMinute(b.minute), b)
-        if (b.minute >= oldest) snapshot.minutes.add(b.rule, b.minute, b)
-      }
+    const oldest = Math.floor(Date.now() / 60_000) - RECENT_MINUTES - 1
+    for (const b of batch.buckets) {
+      snapshot.days.add(b.rule, this.clock.dayOfMinute(b.minute), b)
+      if (b.minute >= oldest) snapshot.minutes.add(b.rule, b.minute, b)
     }
   }
 
@@ -370,11 +365,14 @@ export class StatusCore {
   async #refresh(): Promise<void> {
     this.#lastAttempt = Date.now()
     const store = await this.#open()
+    // a batch whose reply was lost may or may not be stored: settle it before reading, or the
+    // read and the retry would count it twice
+    await this.#writeRetry(store)
     const now = Date.now()
     const today = this.clock.dayOf(now)
     const old = this.#snapshot
     // an explicit flush() reads everything again, so a caller sees what all instances wrote
-    const full = old === null || this.#forceRefresh || now - old.fullAt >= FULL_READ_EVERY_MS
+    const full = this.#forceRefresh || now - old.fullAt >= FULL_READ_EVERY_MS
     this.#forceRefresh = false
     const fromDay = full ? addDays(today, -this.options.days) : addDays(today, -1)
     const [records, dayRows, minuteRows] = await Promise.all([
@@ -383,12 +381,12 @@ export class StatusCore {
       store.readMinutes(Math.floor(now / 60_000) - RECENT_MINUTES - 1),
     ])
     this.#records = new Map(records.map((r) => [r.rule, r]))
-    const days = full || old === null ? new Tally<string>() : old.days
+    const days = full ? new Tally<string>() : old.days
     if (!full) days.dropKeys((day) => day >= fromDay)
     for (const row of dayRows) days.add(row.rule, row.day, row)
     const minutes = new Tally<number>()
     for (const row of minuteRows) minutes.add(row.rule, row.minute, row)
-    this.#snapshot = { at: now, fullAt: full || old === null ? now : old.fullAt, days, minutes }
+    this.#snapshot = { at: now, fullAt: full ? now : old.fullAt, days, minutes }
     this.#storageBack()
   }
 
@@ -465,8 +463,8 @@ export class StatusCore {
           await store.deleteRoute(rule)
           this.recorder.discard(rule)
           this.#records.set(rule, { rule, name: null, doc: null, hidden: true })
-          this.#snapshot?.days.dropRule(rule)
-          this.#snapshot?.minutes.dropRule(rule)
+          this.#snapshot.days.dropRule(rule)
+          this.#snapshot.minutes.dropRule(rule)
         }),
     }
   }

@@ -24,19 +24,27 @@ export class Bucket {
   }
 }
 
+/** Buckets written as one unit; a retry of the same batch keeps its id. */
+export interface Batch {
+  id: string
+  buckets: Bucket[]
+}
+
 /**
  * Aggregates requests per rule and minute. `record()` does an increment and, once a minute
  * per route, allocates a bucket; it never awaits or does I/O.
  */
 export class Recorder {
-  /** Most buckets of past minutes held; past it the oldest are dropped. */
+  /** Most buckets held, the batch to retry included; past it the oldest are dropped. */
   readonly maxBuckets: number
   /** Requests dropped because more than `maxBuckets` minutes were pending. */
   dropped = 0
   /** The bucket of the current minute of each rule. */
   #current = new Map<string, Bucket>()
-  /** Buckets of earlier minutes, and buckets handed back after a failed write. */
+  /** Buckets of earlier minutes. */
   #closed: Bucket[] = []
+  /** A batch whose write failed: older than every other bucket, written again first. */
+  #retry: Batch | null = null
 
   constructor(maxBuckets = Infinity) {
     this.maxBuckets = maxBuckets
@@ -47,10 +55,8 @@ export class Recorder {
     const minute = Math.floor(now / 60_000)
     let bucket = this.#current.get(rule)
     if (bucket === undefined || bucket.minute !== minute) {
-      if (bucket !== undefined) {
-        if (this.#closed.length >= this.maxBuckets) this.#dropOldest()
-        this.#closed.push(bucket)
-      }
+      if (this.size >= this.maxBuckets) this.#dropOldest()
+      if (bucket !== undefined) this.#closed.push(bucket)
       bucket = new Bucket(rule, minute)
       this.#current.set(rule, bucket)
     }
@@ -60,7 +66,24 @@ export class Recorder {
     bucket.durationMs += durationMs
   }
 
-  /** Takes every pending bucket out; what is recorded afterwards starts new buckets. */
+  /** Keeps a batch whose write failed, to be written again, whole and with its id, first. */
+  setRetry(batch: Batch): void {
+    this.#retry = batch
+  }
+
+  /** Takes the batch to retry out, if any. */
+  takeRetry(): Batch | null {
+    const batch = this.#retry
+    this.#retry = null
+    return batch
+  }
+
+  /** Tells whether a batch waits to be written again. */
+  get retrying(): boolean {
+    return this.#retry !== null
+  }
+
+  /** Takes every pending bucket but the retry batch out; what is recorded afterwards starts new buckets. */
   drain(): Bucket[] {
     const out = this.#closed
     for (const bucket of this.#current.values()) out.push(bucket)
@@ -69,26 +92,32 @@ export class Recorder {
     return out
   }
 
-  /** Drops the oldest tenth of the held minutes, counting their requests in `dropped`. */
+  /**
+   * Drops the oldest tenth of the held minutes, counting their requests in `dropped`: those of
+   * the retry batch first (it keeps its id, so a retry stays idempotent), then past minutes.
+   */
   #dropOldest(): void {
-    const gone = this.#closed.splice(0, Math.max(1, Math.ceil(this.#closed.length / 10)))
-    for (const bucket of gone) this.dropped += bucket.success + bucket.failure + bucket.ignored
+    const count = Math.max(1, Math.ceil(this.size / 10))
+    const from = this.#retry !== null && this.#retry.buckets.length > 0 ? this.#retry.buckets : this.#closed
+    for (const bucket of from.splice(0, count)) this.dropped += bucket.success + bucket.failure + bucket.ignored
   }
 
   /** Forgets the pending counts of one rule. */
   discard(rule: string): void {
     this.#current.delete(rule)
     this.#closed = this.#closed.filter((bucket) => bucket.rule !== rule)
+    if (this.#retry !== null) this.#retry.buckets = this.#retry.buckets.filter((bucket) => bucket.rule !== rule)
   }
 
-  /** Every pending bucket, for reports; the recorder keeps them. */
+  /** Every pending bucket, the retry batch's included, for reports; the recorder keeps them. */
   *pending(): IterableIterator<Bucket> {
+    if (this.#retry !== null) yield* this.#retry.buckets
     yield* this.#closed
     yield* this.#current.values()
   }
 
-  /** Number of pending buckets. */
+  /** Number of pending buckets, the retry batch's included. */
   get size(): number {
-    return this.#closed.length + this.#current.size
+    return (this.#retry?.buckets.length ?? 0) + this.#closed.length + this.#current.size
   }
 }
