@@ -20,6 +20,7 @@ export const POSTGRES_POOL_SIZE = 5
 /** The part of pg's Pool that we use. */
 export interface PgPool extends PostgresPool {
   on(event: 'error', listener: (error: Error) => void): unknown
+  on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): unknown }) => void): unknown
 }
 
 /** The part of the pg module that we use. */
@@ -41,6 +42,9 @@ export async function createPostgresStore(connectionString: string, options: Sto
   const pool = new pg.Pool({ connectionString, max: POSTGRES_POOL_SIZE, connectionTimeoutMillis: 10_000, query_timeout: 30_000 })
   // an idle connection that breaks (server restart) must not crash the app; the next query reports it
   pool.on('error', () => {})
+  // pg leaves a checked-out client without an 'error' listener: a connection dropped mid-query
+  // would be an uncaught exception in the host app. The query itself still rejects.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: options.log })
   return new KyselyStore({ db, flavour: POSTGRES, tablePrefix: options.tablePrefix })
 }
