@@ -80,17 +80,22 @@ interface Instance {
 async function start(databaseUrl: string): Promise<Instance> {
   const child = fork(INSTANCE, [], { env: { ...process.env, DATABASE_URL: databaseUrl, FLUSH_MS: '250' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const [message] = (await once(child, 'message')) as [{ port: number }]
+  // one listener for all answers: several can arrive in one read of the IPC channel
+  const waiting = new Map<number, { resolve(): void; reject(error: Error): void }>()
+  child.on('message', (answer: { flushed?: number; error?: string }) => {
+    const waiter = answer.flushed === undefined ? undefined : waiting.get(answer.flushed)
+    if (waiter === undefined) return
+    waiting.delete(answer.flushed!)
+    if (answer.error) waiter.reject(new Error(answer.error))
+    else waiter.resolve()
+  })
   let next = 0
-  const flush = async () => {
-    const id = next++
-    child.send({ cmd: 'flush', id })
-    for (;;) {
-      const [answer] = (await once(child, 'message')) as [{ flushed: number; error?: string }]
-      if (answer.flushed !== id) continue
-      if (answer.error) throw new Error(answer.error)
-      return
-    }
-  }
+  const flush = () =>
+    new Promise<void>((resolve, reject) => {
+      const id = next++
+      waiting.set(id, { resolve, reject })
+      child.send({ cmd: 'flush', id })
+    })
   return { child, url: `http://127.0.0.1:${message.port}`, flush }
 }
 
