@@ -184,11 +184,30 @@ describe('renderPage', () => {
     expect(renderPage(makeReport([makeRoute({ rule: '/a"b' })]), OPTIONS)).toContain('data-rule="/a&quot;b"')
   })
 
+  it('escapes the rule, name, doc, title and storage note in every place each one appears', () => {
+    const evil = (field: string): string => `<b x="${field}" y='1'>&${field}\``
+    const shown = (field: string): string => escapeHtml(evil(field))
+    const route = makeRoute({ rule: evil('rule'), name: evil('name'), doc: evil('doc') })
+    const page = renderPage(makeReport([route]), { ...OPTIONS, title: evil('title'), storageNote: evil('note') })
+    expect(page).toContain(`<title>${shown('title')}</title>`)
+    expect(page).toContain(`<h1>${shown('title')}</h1>`)
+    expect(page).toContain(`<strong>Warning:</strong> ${shown('note')}</p>`)
+    expect(page).toContain(`data-rule="${shown('rule')}"`)
+    expect(page).toContain(`<code class="route-rule">${shown('rule')}</code>`)
+    expect(page).toContain(`<h2 class="route-name" id="route-0">${shown('name')}</h2>`)
+    expect(page).toContain(`aria-label="Daily status of ${shown('name')}, the last 30 days"`)
+    expect(page).toContain(`<p class="route-doc">${shown('doc')}</p>`)
+    expect(page).not.toMatch(/<b[\s>]/)
+    expect(page).not.toContain('`')
+    expect(page).not.toContain("'1'")
+    expect(attributeNames(page).filter((name) => !/^[a-z-]+$/.test(name) || ['x', 'y'].includes(name))).toEqual([])
+  })
+
   it('draws one square per day, oldest first, with its date and status', () => {
     for (const days of [1, 7, 30, 90, 365]) {
       const route = makeRoute({}, days)
       const page = renderPage(makeReport([route], { days }), OPTIONS)
-      expect(count(page, /<li class="day day-/g)).toBe(days)
+      expect(count(page, /<li class="day /g)).toBe(days)
       expect(count(page, /tabindex="0"/g)).toBe(days)
       const dates = [...page.matchAll(/data-date="(\d{4}-\d{2}-\d{2})"/g)].map((m) => m[1])
       expect(dates).toEqual(route.days.map((day) => day.date))
@@ -203,16 +222,69 @@ describe('renderPage', () => {
       days: makeDays(4, (i) => [[3, 0, 0], [3, 2, 1], [1, 9, 0], [0, 0, 4]][i] as [number, number, number]),
     })
     const page = renderPage(makeReport([route], { days: 4 }), OPTIONS)
-    expect(page).toMatch(/class="day day-operational[^"]*" data-date="2026-12-01"/)
-    expect(page).toMatch(/class="day day-partial_outage[^"]*" data-date="2026-12-02"/)
-    expect(page).toMatch(/class="day day-major_outage[^"]*" data-date="2026-12-03"/)
-    expect(page).toMatch(/class="day day-no_data[^"]*" data-date="2026-12-04"/)
-    expect(page).toContain('aria-label="Dec 2, 2026: Partial Outage (60.00%), 3 successful, 2 failed, 1 ignored"')
-    expect(page).toContain('aria-label="Dec 1, 2026: Fully Operational (100.00%), 3 successful, 0 failed"')
-    expect(count(page, /<span class="tip" role="tooltip"/g)).toBe(4)
-    expect(page).toContain('<span class="tip-date">Dec 3, 2026</span>')
-    expect(page).toContain('1 successful, 9 failed</span>')
-    expect(page).toContain('0 successful, 0 failed, 4 ignored</span>')
+    expect(page).toMatch(/class="day ok[^"]*" data-date="2026-12-01"/)
+    expect(page).toMatch(/class="day partial[^"]*" data-date="2026-12-02"/)
+    expect(page).toMatch(/class="day major[^"]*" data-date="2026-12-03"/)
+    expect(page).toMatch(/class="day none[^"]*" data-date="2026-12-04"/)
+    // The label is also the tooltip, one fact a line: date, status (uptime of an outage), counts.
+    expect(page).toContain('aria-label="Dec 1, 2026\nFully Operational\n3 successful, 0 failed"')
+    expect(page).toContain('aria-label="Dec 2, 2026\nPartial Outage (60.00%)\n3 successful, 2 failed, 1 ignored"')
+    expect(page).toContain('aria-label="Dec 3, 2026\nMajor Outage (10.00%)\n1 successful, 9 failed"')
+    expect(page).toContain('aria-label="Dec 4, 2026\nNo Data\n0 successful, 0 failed, 4 ignored"')
+    // The tooltip lives in the stylesheet, not in extra markup.
+    expect(page).not.toContain('class="tip')
+    expect(count(page, /<li [^>]*>(?=<li |<\/ul>)/g)).toBe(4)
+  })
+
+  it('anchors the tooltips of the first and last third of the squares to their side', () => {
+    const classes = (days: number): string[] => {
+      const page = renderPage(makeReport([makeRoute({}, days)], { days }), OPTIONS)
+      return [...page.matchAll(/<li class="day \w+( left| right)?"/g)].map((m) => (m[1] ?? '').trim())
+    }
+    expect(classes(1)).toEqual(['left'])
+    expect(classes(3)).toEqual(['left', '', 'right'])
+    const month = classes(30)
+    expect(month.slice(0, 10).every((edge) => edge === 'left')).toBe(true)
+    expect(month.slice(10, 20).every((edge) => edge === '')).toBe(true)
+    expect(month.slice(20).every((edge) => edge === 'right')).toBe(true)
+  })
+
+  it('keeps a square to about a hundred bytes', () => {
+    const route = makeRoute({}, 90)
+    route.days = makeDays(90, (i) => (i % 10 === 3 ? [480, 12, 3] : [400 + i, 0, 0]))
+    const page = renderPage(makeReport([route], { days: 90 }), OPTIONS)
+    const squares = [...page.matchAll(/<li [^>]*>(?=<li |<\/ul>)/g)].map((m) => Buffer.byteLength(m[0]))
+    expect(squares).toHaveLength(90)
+    const mean = squares.reduce((a, b) => a + b, 0) / squares.length
+    expect(mean).toBeLessThanOrEqual(130)
+    expect(Math.max(...squares)).toBeLessThanOrEqual(160)
+  })
+
+  it('grows linearly: 1,000 routes of 90 days are ten times 100 routes, rendered well within a second', () => {
+    const routes = (n: number): RouteReport[] =>
+      Array.from({ length: n }, (_, i) => makeRoute({ rule: `/r/${String(i).padStart(4, '0')}`, name: `R${String(i).padStart(4, '0')}` }, 90))
+    const base = renderPage(makeReport([], { days: 90 }), OPTIONS).length
+    const hundred = renderPage(makeReport(routes(100), { days: 90 }), OPTIONS).length - base
+    const many = makeReport(routes(1000), { days: 90 })
+    renderPage(many, OPTIONS)
+    const started = performance.now()
+    const thousand = renderPage(many, OPTIONS).length - base
+    const elapsed = performance.now() - started
+    expect(Math.abs(thousand - 10 * hundred) / thousand).toBeLessThan(0.01)
+    expect(thousand / (1000 * 90)).toBeLessThan(200)
+    // a generous bound, far from the few tens of ms it takes, that only a regression crosses
+    expect(elapsed).toBeLessThan(1000)
+  })
+
+  it('escapes a day date that is not YYYY-MM-DD in its square and on the axis', () => {
+    const days = makeDays(3)
+    days[0] = { ...days[0]!, date: '"><img src=x onerror=alert(1)>' }
+    const page = renderPage(makeReport([makeRoute({ days })], { days: 3 }), OPTIONS)
+    expect(page).not.toContain('<img')
+    expect(page).toContain('data-date="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"')
+    expect(page).toContain('aria-label="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\nNo Data')
+    expect(page).toContain('<span>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</span>')
+    expect(attributeNames(page).filter((name) => name.startsWith('on'))).toEqual([])
   })
 
   it('shows the badge label of each route status', () => {
@@ -330,15 +402,19 @@ describe('renderPage', () => {
 })
 
 describe('stylesheet', () => {
-  it('shows tooltips on hover and on keyboard focus', () => {
-    expect(STATUS_CSS).toContain('.day:hover .tip')
-    expect(STATUS_CSS).toContain('.day:focus .tip')
-    expect(STATUS_CSS).toContain('.day:focus-visible .tip')
+  it('shows tooltips on hover and on keyboard focus, drawn from the square\'s label', () => {
+    expect(STATUS_CSS).toContain('.day:hover::after, .day:focus::after { content: attr(aria-label); }')
+    expect(STATUS_CSS).toContain('.day:hover::before, .day:focus::before { content: ""; }')
+    expect(STATUS_CSS).toMatch(/\.day::after \{[^}]*white-space: pre-line;/)
+    // no tooltip box is made for a square that is neither hovered nor focused
+    expect(STATUS_CSS).not.toMatch(/\.day::(after|before) \{[^}]*content:/)
+    expect(STATUS_CSS).toContain('.day.left::after')
+    expect(STATUS_CSS).toContain('.day.right::after')
   })
 
   it('styles every status class the page uses', () => {
+    for (const status of ['ok', 'partial', 'major', 'none']) expect(STATUS_CSS).toContain(`.day.${status} {`)
     for (const status of ['operational', 'partial_outage', 'major_outage', 'no_data']) {
-      expect(STATUS_CSS).toContain(`.day-${status}`)
       expect(STATUS_CSS).toContain(`.badge-${status}`)
     }
   })

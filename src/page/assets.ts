@@ -183,75 +183,57 @@ a:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; border-radius
 .days-dense .day { border-radius: 0; }
 .days-dense .day:first-child { border-radius: 3px 0 0 3px; }
 .days-dense .day:last-child { border-radius: 0 3px 3px 0; }
-.day-operational { background: #4caf50; }
-.day-partial_outage { background: #f5a623; }
-.day-major_outage { background: #e5484d; }
-.day-no_data { background: #f0f0f0; }
+/* Status colours; --dot is the colour of the dot in the tooltip. */
+.day.ok { background: #4caf50; --dot: #4caf50; }
+.day.partial { background: #f5a623; --dot: #f5a623; }
+.day.major { background: #e5484d; --dot: #e5484d; }
+.day.none { background: #f0f0f0; --dot: #d1d5db; }
 .day:hover { filter: brightness(0.9); }
 .day:focus-visible { box-shadow: 0 0 0 2px #fff, 0 0 0 4px #2563eb; z-index: 2; }
 
-/* Tooltips: hidden until the square is hovered or focused. */
-.tip {
+/*
+ * Tooltips: the square's own aria-label, drawn by ::after while the square is hovered or
+ * focused; ::before is the arrow. Neither exists otherwise, so a page of many squares carries
+ * no hidden boxes. The label's line breaks are newlines, kept by pre-line.
+ */
+.day::before, .day::after {
   position: absolute;
-  bottom: calc(100% + 9px);
   left: 50%;
-  z-index: 10;
-  width: max-content;
-  max-width: 240px;
-  padding: 8px 11px;
-  border-radius: 6px;
-  background: #1f2937;
-  color: #f9fafb;
-  box-shadow: 0 6px 16px rgba(17, 24, 39, 0.22);
-  font-size: 12px;
-  font-weight: 400;
-  line-height: 1.45;
-  text-align: left;
-  white-space: normal;
   pointer-events: none;
-  visibility: hidden;
-  opacity: 0;
-  transform: translateX(-50%);
-  transition: opacity 0.12s, visibility 0.12s;
+  animation: tip-in 0.12s ease-out;
 }
-/* The arrow belongs to the square, so it points at the square whichever way the tooltip is anchored. */
 .day::before {
-  content: "";
-  position: absolute;
   bottom: calc(100% + 3px);
-  left: 50%;
   z-index: 11;
   margin-left: -6px;
   border: 6px solid transparent;
   border-top-color: #1f2937;
   border-bottom-width: 0;
-  pointer-events: none;
-  visibility: hidden;
-  opacity: 0;
-  transition: opacity 0.12s, visibility 0.12s;
 }
-.day-first .tip { left: 0; transform: none; }
-.day-last .tip { left: auto; right: 0; transform: none; }
-.day:hover .tip, .day:focus .tip, .day:focus-visible .tip,
-.day:hover::before, .day:focus::before, .day:focus-visible::before {
-  visibility: visible;
-  opacity: 1;
+.day::after {
+  bottom: calc(100% + 9px);
+  z-index: 10;
+  width: max-content;
+  max-width: 240px;
+  padding: 8px 11px;
+  border-radius: 6px;
+  /* The status dot sits before the first line, in the room left by text-indent. */
+  background: radial-gradient(circle closest-side, var(--dot) 90%, transparent) 11px 13px / 8px 8px no-repeat, #1f2937;
+  color: #f3f4f6;
+  box-shadow: 0 6px 16px rgba(17, 24, 39, 0.22);
+  font-size: 12px;
+  font-weight: 400;
+  line-height: 18px;
+  text-align: left;
+  text-indent: 14px;
+  white-space: pre-line;
+  transform: translateX(-50%);
 }
-.tip-date { display: block; font-weight: 700; }
-.tip-status { display: flex; align-items: center; gap: 6px; }
-.tip-status::before {
-  content: "";
-  flex: none;
-  width: 8px;
-  height: 8px;
-  border-radius: 50%;
-  background: #d1d5db;
-}
-.tip-operational::before { background: #4caf50; }
-.tip-partial_outage::before { background: #f5a623; }
-.tip-major_outage::before { background: #e5484d; }
-.tip-uptime { color: #d1d5db; }
-.tip-counts { display: block; color: #d1d5db; }
+.day:hover::before, .day:focus::before { content: ""; }
+.day:hover::after, .day:focus::after { content: attr(aria-label); }
+.day.left::after { left: 0; transform: none; }
+.day.right::after { left: auto; right: 0; transform: none; }
+@keyframes tip-in { from { opacity: 0; } }
 
 .axis {
   display: flex;
@@ -298,17 +280,18 @@ a:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; border-radius
   .days-many { gap: 1px; }
   .days-dense { gap: 0; }
   .day { height: 26px; border-radius: 2px; }
-  .tip { max-width: 200px; }
+  .day::after { max-width: 200px; }
   .page-foot { margin-top: 40px; }
 }
 
 @media (prefers-reduced-motion: reduce) {
-  .day, .tip, .day::before { transition: none; }
+  .day { transition: none; }
+  .day::before, .day::after { animation: none; }
 }
 
 /* Windows high-contrast mode drops backgrounds; keep the status colours, they carry meaning. */
 @media (forced-colors: active) {
-  .day, .badge, .overall-dot, .tip-status::before { forced-color-adjust: none; }
+  .day, .badge, .overall-dot { forced-color-adjust: none; }
   .day:focus-visible { outline: 2px solid Highlight; }
 }
 `

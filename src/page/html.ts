@@ -38,6 +38,7 @@ const ESCAPES: Readonly<Record<string, string>> = {
 }
 
 const UNSAFE = /[&<>"'`]/g
+const HAS_UNSAFE = /[&<>"'`]/
 
 /**
  * Escapes `& < > " '` and the backtick, so the text is safe in element content and in
@@ -46,6 +47,8 @@ const UNSAFE = /[&<>"'`]/g
  * @example escapeHtml('<a href="x">') // '&lt;a href=&quot;x&quot;&gt;'
  */
 export function escapeHtml(text: string): string {
+  // Most text has nothing to escape; testing first spares the replace and its callback.
+  if (!HAS_UNSAFE.test(text)) return text
   return text.replace(UNSAFE, (char) => ESCAPES[char] ?? char)
 }
 

@@ -1,7 +1,7 @@
 // Renders the status page: one HTML document from a StatusReport, no inline script or style.
 
 import type { DayReport, RouteReport, Status, StatusReport } from '../types.js'
-import { html, raw } from './html.js'
+import { escapeHtml, html, raw } from './html.js'
 import type { HtmlString } from './html.js'
 
 /** Options of `renderPage()`. */
@@ -56,11 +56,35 @@ export function formatUptime(uptime: number): string {
   return `${(hundredths / 100).toFixed(2)}%`
 }
 
+const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/
+
 /** Formats a `YYYY-MM-DD` day as `Dec 4, 2026`; anything else is returned unchanged. */
 export function formatDay(date: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return date
+  if (!DATE_PATTERN.test(date)) return date
   const time = Date.parse(`${date}T00:00:00Z`)
   return Number.isNaN(time) ? date : DAY_FORMAT.format(time)
+}
+
+/** A day's date as HTML, escaped: its label, and the middle of its square from `data-date` on. */
+interface DayHtml {
+  readonly label: string
+  readonly middle: string
+}
+
+// A page shows the same few hundred dates in every card, and a new date appears once a day, so
+// a small cache shared between renders formats each date once; it is emptied when full.
+const DAY_CACHE_LIMIT = 1024
+const dayCache = new Map<string, DayHtml>()
+
+function dayHtml(date: string): DayHtml {
+  let cached = dayCache.get(date)
+  if (cached === undefined) {
+    if (dayCache.size >= DAY_CACHE_LIMIT) dayCache.clear()
+    const label = escapeHtml(formatDay(date))
+    cached = { label, middle: `${escapeHtml(date)}" tabindex="0" aria-label="${label}\n` }
+    dayCache.set(date, cached)
+  }
+  return cached
 }
 
 const timestampFormats = new Map<string, Intl.DateTimeFormat>()
@@ -102,21 +126,64 @@ function lastDays(days: number): string {
   return days === 1 ? 'the last day' : `the last ${days.toString()} days`
 }
 
-function dayText(day: DayReport): string {
-  let text = `${formatDay(day.date)}: ${STATUS_LABELS[day.status]}`
-  if (day.uptime !== null) text += ` (${formatUptime(day.uptime)})`
-  text += `, ${day.success.toString()} successful, ${day.failure.toString()} failed`
-  if (day.ignored > 0) text += `, ${day.ignored.toString()} ignored`
-  return text
+/** Short class of each day status on the squares. */
+const DAY_CLASSES: Readonly<Record<Status, string>> = {
+  operational: 'ok',
+  partial_outage: 'partial',
+  major_outage: 'major',
+  no_data: 'none',
 }
 
-function renderDay(day: DayReport, index: number, count: number): HtmlString {
-  // Squares in the first and last third get their tooltip anchored to that side, so a wide
-  // tooltip over a narrow square never spills past the card (or the screen) edge.
-  const edge = index * 3 < count ? ' day-first' : (index + 1) * 3 > count * 2 ? ' day-last' : ''
-  const status = STATUS_LABELS[day.status]
-  const uptime = day.uptime === null ? null : html` <span class="tip-uptime">${formatUptime(day.uptime)}</span>`
-  return html`<li class="day day-${day.status}${edge}" data-date="${day.date}" tabindex="0" aria-label="${dayText(day)}"><span class="tip" role="tooltip" aria-hidden="true"><span class="tip-date">${formatDay(day.date)}</span><span class="tip-status tip-${day.status}">${status}${uptime}</span><span class="tip-counts">${day.success} successful, ${day.failure} failed${day.ignored > 0 ? `, ${day.ignored.toString()} ignored` : ''}</span></span></li>`
+type Edge = 0 | 1 | 2
+
+function byStatus<T>(make: (status: Status) => T): Readonly<Record<Status, T>> {
+  return {
+    operational: make('operational'),
+    partial_outage: make('partial_outage'),
+    major_outage: make('major_outage'),
+    no_data: make('no_data'),
+  }
+}
+
+/** The opening of a square up to `data-date="`, by status and edge (none, left, right). */
+const SQUARE_OPENINGS = byStatus((status): readonly [string, string, string] => {
+  const open = `<li class="day ${DAY_CLASSES[status]}`
+  return [`${open}" data-date="`, `${open} left" data-date="`, `${open} right" data-date="`]
+})
+
+/** The status line of a tooltip without an uptime. */
+const STATUS_LINES = byStatus((status) => `${STATUS_LABELS[status]}\n`)
+
+/**
+ * The squares of one card. Each square is a focusable list item whose `aria-label` is also its
+ * tooltip, drawn by the stylesheet from `attr(aria-label)` on hover and focus; the label's line
+ * breaks are literal newlines, kept by `white-space: pre-line`. The `</li>` end tag is left out,
+ * as HTML allows when the next element is another `<li>` or the list ends.
+ *
+ * Built from precomputed pieces and joined once rather than with one `html``` call per square:
+ * it runs for every day of every route. Only dates can come from outside, and `dayHtml()`
+ * escapes them; the rest are numbers and fixed labels.
+ */
+function renderDays(days: readonly DayReport[]): string {
+  const count = days.length
+  const items = new Array<string>(count)
+  for (let i = 0; i < count; i++) {
+    const day = days[i] as DayReport
+    // Squares in the first and last third get their tooltip anchored to that side, so a wide
+    // tooltip over a narrow square never spills past the card (or the screen) edge.
+    const edge: Edge = i * 3 < count ? 1 : (i + 1) * 3 > count * 2 ? 2 : 0
+    // "Fully Operational" already says 100%, so only an outage day shows its uptime.
+    const status =
+      day.uptime === null || day.status === 'operational'
+        ? STATUS_LINES[day.status]
+        : `${STATUS_LABELS[day.status]} (${formatUptime(day.uptime)})\n`
+    const counts =
+      day.ignored > 0
+        ? `${String(day.success)} successful, ${String(day.failure)} failed, ${String(day.ignored)} ignored">`
+        : `${String(day.success)} successful, ${String(day.failure)} failed">`
+    items[i] = SQUARE_OPENINGS[day.status][edge] + dayHtml(day.date).middle + status + counts
+  }
+  return items.join('')
 }
 
 function renderRoute(route: RouteReport, index: number, days: number): HtmlString {
@@ -131,11 +198,11 @@ function renderRoute(route: RouteReport, index: number, days: number): HtmlStrin
       : html`<span class="avg" title="Mean response time">avg ${formatMs(route.avgResponseMs)}</span>`
   const doc = route.doc.trim() === '' ? null : html`<p class="route-doc">${route.doc.trim()}</p>`
   const count = route.days.length
-  const squares = route.days.map((day, i) => renderDay(day, i, count))
+  const squares = raw(renderDays(route.days))
   const first = route.days[0]
   const axis =
     count > 1 && first
-      ? html`<div class="axis" aria-hidden="true"><span>${formatDay(first.date)}</span><span>Today</span></div>`
+      ? html`<div class="axis" aria-hidden="true"><span>${raw(dayHtml(first.date).label)}</span><span>Today</span></div>`
       : null
   return html`<section class="route route-${route.status}" data-rule="${route.rule}" aria-labelledby="${id}">
 <div class="route-head"><h2 class="route-name" id="${id}">${route.name}</h2><span class="badge badge-${route.status}">${STATUS_LABELS[route.status]}</span></div>
