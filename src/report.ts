@@ -32,15 +32,7 @@ export class Tally<K extends string | number> {
       byKey = new Map()
       this.byRule.set(rule, byKey)
     }
-    const counts = byKey.get(key)
-    if (counts === undefined) {
-      byKey.set(key, { success: row.success, failure: row.failure, ignored: row.ignored, durationMs: row.durationMs })
-    } else {
-      counts.success += row.success
-      counts.failure += row.failure
-      counts.ignored += row.ignored
-      counts.durationMs += row.durationMs
-    }
+    addInto(byKey, key, row)
   }
 
   get(rule: string, key: K): Counts | undefined {
@@ -109,7 +101,7 @@ export function buildReportFrom(input: TallyInput): StatusReport {
   for (const bucket of input.pending) {
     const day = clock.dayOfMinute(bucket.minute)
     if (day >= firstDay && day <= today) pendingDays.add(bucket.rule, day, bucket)
-    if (bucket.minute >= firstRecent && bucket.minute <= nowMinute) addTo(pendingRecent, bucket.rule, bucket)
+    if (bucket.minute >= firstRecent && bucket.minute <= nowMinute) addInto(pendingRecent, bucket.rule, bucket)
   }
 
   const dayCounts = (rule: string): Array<Counts | undefined> => {
@@ -190,7 +182,8 @@ export function buildReportFrom(input: TallyInput): StatusReport {
   }
 }
 
-function addTo(map: Map<string, Counts>, key: string, row: Counts): void {
+/** Adds a row's counters to the sum under `key`, starting one where there is none. */
+function addInto<K>(map: Map<K, Counts>, key: K, row: Counts): void {
   const counts = map.get(key)
   if (counts === undefined) {
     map.set(key, { success: row.success, failure: row.failure, ignored: row.ignored, durationMs: row.durationMs })
