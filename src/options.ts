@@ -50,7 +50,7 @@ const schema = z.strictObject({
   urlPrefix: pathPrefix.optional(),
   api: z
     .strictObject({
-      secret: z.string(),
+      secret: z.string().optional(),
       prefix: pathPrefix.optional(),
     })
     .optional(),

@@ -28,9 +28,10 @@ export interface ServerStatusOptions {
   urlPrefix?: string
   /**
    * Turns the configure API on. Default off, or on with `SERVER_STATUS_API_SECRET`.
-   * The secret must have at least 16 characters. `prefix` defaults to `/server-status`.
+   * The secret must have at least 16 characters; without `secret` here it is taken from
+   * `SERVER_STATUS_API_SECRET`. `prefix` defaults to `/server-status`.
    */
-  api?: { secret: string; prefix?: string }
+  api?: { secret?: string; prefix?: string }
   /** Explicit names. @example { '/': 'Index', '/users/:id': { name: 'Users', doc: 'One user' } } */
   names?: Record<string, RouteName>
   /** How often pending counts are written, in ms. Default `60000`. */

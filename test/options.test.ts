@@ -105,6 +105,13 @@ describe('option errors', () => {
     expect(errorFor({ ...base, urlPrefix: '/status/' }).message).toMatch(/^server-status: option "urlPrefix" must be a path without a trailing "\/"/)
   })
 
+  it('takes the secret of an api option without one from SERVER_STATUS_API_SECRET, and refuses it when neither has one', async () => {
+    const { resolveOptions } = await import('../src/options.js')
+    const env = { SERVER_STATUS_API_SECRET: 's'.repeat(16) }
+    expect(resolveOptions({ ...base, api: { prefix: '/ops' } }, env).api).toEqual({ secret: 's'.repeat(16), prefix: '/ops' })
+    expect(() => resolveOptions({ ...base, api: { prefix: '/ops' } }, {})).toThrow(/option "api\.secret" must be a secret of at least 16 characters/)
+  })
+
   it('refuses an api.prefix that overlaps urlPrefix', () => {
     expect(errorFor({ ...base, api: { secret: 'x'.repeat(20), prefix: '/status' } }).message).toBe(
       'server-status: option "api.prefix" must be a path apart from urlPrefix "/status" (got "/status")',
