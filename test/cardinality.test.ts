@@ -2,13 +2,11 @@
 import { Agent, IncomingMessage, request, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import type { StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, listen, memoryLogger, tempSqlite, type Running } from './support.js'
+import { EXPRESSES, listen, memoryLogger, settledHeap, tempSqlite, type Running } from './support.js'
 
 const express = EXPRESSES[1].express
 const TOTAL = 100_000
@@ -18,18 +16,6 @@ const CONCURRENCY = 32
 /** Most the held heap may differ between 10,000 and 100,000 requests. */
 const HEAP_SLACK_BYTES = 4 * 1024 * 1024
 const APP_RULES = ['/', '/health', '/items/:id']
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-async function settledHeap(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  gc()
-  return process.memoryUsage().heapUsed
-}
 
 function send(agent: Agent, url: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

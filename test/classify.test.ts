@@ -3,10 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultClassify, statusOf, uptimeOf, worstStatus } from '../src/classify.js'
 import { serverStatus } from '../src/express/index.js'
-import type { Outcome, RouteReport, StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, listen, memoryLogger, tempSqlite, type Running } from './support.js'
-
-type Counts = Pick<RouteReport, 'success' | 'failure' | 'ignored'>
+import type { Outcome, StatusHandle, StatusReport } from '../src/types.js'
+import { countsOf, EXPRESSES, listen, memoryLogger, routeOf, tempSqlite, type Counts, type Running } from './support.js'
 
 const SUCCESS: Counts = { success: 1, failure: 0, ignored: 0 }
 const FAILURE: Counts = { success: 0, failure: 1, ignored: 0 }
@@ -31,16 +29,6 @@ const TABLE: Array<[number, Counts]> = [
   [503, FAILURE],
   [504, FAILURE],
 ]
-
-function routeOf(report: StatusReport, rule: string): RouteReport {
-  const route = report.routes.find((r) => r.rule === rule)
-  if (route === undefined) throw new Error(`no route ${rule} in ${report.routes.map((r) => r.rule).join(', ')}`)
-  return route
-}
-
-function countsOf(route: RouteReport): Counts {
-  return { success: route.success, failure: route.failure, ignored: route.ignored }
-}
 
 async function readJson(base: string): Promise<StatusReport> {
   const res = await fetch(`${base}/status/api/routes`)

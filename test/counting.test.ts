@@ -3,24 +3,17 @@
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
-import type { RouteReport, ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, hit, listen, memoryLogger, tempSqlite, type Running } from './support.js'
+import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
+import { cleanupAfterEach, countsOf, EXPRESSES, hit, listen, memoryLogger, routeOf, tempSqlite, type Counts, type Running } from './support.js'
 
-type Counts = Pick<RouteReport, 'success' | 'failure' | 'ignored'>
 type Totals = Record<string, Counts>
 
 const RULES = ['/ok', '/items/:id', '/flaky/:code'] as const
 
-function routeOf(report: StatusReport, rule: string): RouteReport {
-  const route = report.routes.find((r) => r.rule === rule)
-  if (route === undefined) throw new Error(`no route ${rule} in ${report.routes.map((r) => r.rule).join(', ')}`)
-  return route
-}
-
 function totalsOf(report: StatusReport): Totals {
   const totals: Totals = {}
   for (const route of report.routes) {
-    totals[route.rule] = { success: route.success, failure: route.failure, ignored: route.ignored }
+    totals[route.rule] = countsOf(route)
     // the days add up to the route's totals
     const days = route.days.reduce(
       (sum, d) => ({ success: sum.success + d.success, failure: sum.failure + d.failure, ignored: sum.ignored + d.ignored }),
@@ -115,11 +108,7 @@ function sumStored(path: string): Totals {
 
 for (const { name, express } of EXPRESSES) {
   describe(`exact counts on ${name}`, () => {
-    const cleanups: Array<() => Promise<void> | void> = []
-
-    afterEach(async () => {
-      while (cleanups.length > 0) await cleanups.pop()!()
-    })
+    const cleanups = cleanupAfterEach()
 
     async function start(database: string, options: ServerStatusOptions = {}) {
       const app = express()

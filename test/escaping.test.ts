@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import type { StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, hit, listen, tempSqlite, type Running } from './support.js'
+import { directives, EXPRESSES, hit, listen, tempSqlite, type Running } from './support.js'
 
 const SECRET = 'escaping-test-secret-0123'
 const NAME = '<img src=x onerror=alert(1)>'
@@ -26,16 +26,6 @@ function tags(page: string): Array<{ tag: string; attributes: string[] }> {
     found.push({ tag: tag.toLowerCase(), attributes })
   }
   return found
-}
-
-/** Directives of a Content-Security-Policy header: name → sources. */
-function directives(policy: string): Map<string, string[]> {
-  const map = new Map<string, string[]>()
-  for (const part of policy.split(';')) {
-    const [name, ...sources] = part.trim().split(/\s+/)
-    if (name) map.set(name.toLowerCase(), sources)
-  }
-  return map
 }
 
 for (const { name, express } of EXPRESSES) {

@@ -1,22 +1,10 @@
 // Routing on Express 4 and 5: templates, mounted and nested routers, discovery, unmatched paths, the page's own paths.
 
 import { randomBytes } from 'node:crypto'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
-import type { RouteReport, ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, hit, listen, memoryLogger, tempSqlite, type Running } from './support.js'
-
-type Counts = Pick<RouteReport, 'success' | 'failure' | 'ignored'>
-
-function routeOf(report: StatusReport, rule: string): RouteReport {
-  const route = report.routes.find((r) => r.rule === rule)
-  if (route === undefined) throw new Error(`no route ${rule} in ${report.routes.map((r) => r.rule).join(', ')}`)
-  return route
-}
-
-function countsOf(route: RouteReport): Counts {
-  return { success: route.success, failure: route.failure, ignored: route.ignored }
-}
+import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
+import { cleanupAfterEach, countsOf, EXPRESSES, hit, listen, memoryLogger, routeOf, tempSqlite, type Running } from './support.js'
 
 function rules(report: StatusReport): string[] {
   return report.routes.map((r) => r.rule)
@@ -37,11 +25,7 @@ async function readJson(url: string): Promise<StatusReport> {
 
 for (const { name, express } of EXPRESSES) {
   describe(`routing on ${name}`, () => {
-    const cleanups: Array<() => Promise<void> | void> = []
-
-    afterEach(async () => {
-      while (cleanups.length > 0) await cleanups.pop()!()
-    })
+    const cleanups = cleanupAfterEach()
 
     /** An app with server-status on a fresh SQLite file; `define` adds the routes. */
     async function start(define: (app: ReturnType<typeof express>) => void, options: ServerStatusOptions = {}) {

@@ -3,7 +3,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, listen, memoryLogger, tempSqlite, type Running } from './support.js'
+import { directives, EXPRESSES, listen, memoryLogger, tempSqlite, type Running } from './support.js'
 
 /* Browser globals used inside page functions; the test program is typed without the DOM library. */
 declare const window: { __pwned?: unknown; __violations: string[]; top: { __pwned?: unknown } | null }
@@ -56,16 +56,6 @@ async function configure(url: string, body: unknown): Promise<number> {
   })
   await res.arrayBuffer()
   return res.status
-}
-
-/** Splits a Content-Security-Policy into directive → sources. */
-function directives(policy: string): Map<string, string[]> {
-  const map = new Map<string, string[]>()
-  for (const part of policy.split(';')) {
-    const [name, ...sources] = part.trim().split(/\s+/)
-    if (name) map.set(name.toLowerCase(), sources)
-  }
-  return map
 }
 
 describe('the status page with hostile names and docs, in Chromium', () => {

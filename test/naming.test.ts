@@ -1,10 +1,10 @@
 // Naming a route: API name > names option / describe() > `# Name` comment > function name > rule; and the source reader.
 
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import { functionName, nameFromHandlers, nameFromSource } from '../src/naming.js'
-import type { RouteReport, ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, listen, memoryLogger, tempSqlite, type Running } from './support.js'
+import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
+import { cleanupAfterEach, EXPRESSES, listen, memoryLogger, routeOf, tempSqlite, type Running } from './support.js'
 
 type Handler = (req: any, res: any, next: any) => void
 
@@ -18,12 +18,6 @@ function handler(source: string): Handler {
 
 const SECRET = 'naming-test-secret-0123456789'
 
-function routeOf(report: StatusReport, rule: string): RouteReport {
-  const route = report.routes.find((r) => r.rule === rule)
-  if (route === undefined) throw new Error(`no route ${rule} in ${report.routes.map((r) => r.rule).join(', ')}`)
-  return route
-}
-
 function named(report: StatusReport, rule: string): { name: string; doc: string } {
   const route = routeOf(report, rule)
   return { name: route.name, doc: route.doc }
@@ -31,11 +25,7 @@ function named(report: StatusReport, rule: string): { name: string; doc: string 
 
 for (const { name: major, express } of EXPRESSES) {
   describe(`naming routes on ${major}`, () => {
-    const cleanups: Array<() => Promise<void> | void> = []
-
-    afterEach(async () => {
-      while (cleanups.length > 0) await cleanups.pop()!()
-    })
+    const cleanups = cleanupAfterEach()
 
     async function start(database: string, options: ServerStatusOptions = {}) {
       const app = express()

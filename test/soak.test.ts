@@ -1,12 +1,10 @@
 // Bounded soak: minutes of concurrent mixed traffic on SQLite and PostgreSQL; counts exact, heap bounded, nothing logged.
 import { Agent, request } from 'node:http'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import type { StatusHandle, StatusReport } from '../src/types.js'
-import { EXPRESSES, databaseName, listen, memoryLogger, tempSqlite, type Running } from './support.js'
+import { EXPRESSES, databaseName, listen, memoryLogger, settledHeap, tempSqlite, type Running } from './support.js'
 
 const express = EXPRESSES[1].express
 const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test'
@@ -15,19 +13,6 @@ const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 120)
 const LOOPS = 16
 /** Most the heap may grow over a run, after a full garbage collection on both sides. */
 const HEAP_BOUND_BYTES = 20 * 1024 * 1024
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap in use after two full collections, with the event loop given a turn in between. */
-async function settledHeap(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  gc()
-  return process.memoryUsage().heapUsed
-}
 
 type Outcome = 'success' | 'failure' | 'ignored'
 

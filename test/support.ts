@@ -1,12 +1,16 @@
-// Shared test helpers: both Express majors, servers on 127.0.0.1, and throwaway databases.
+// Shared test helpers: both Express majors, servers on 127.0.0.1, throwaway databases, reports and heap readings.
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo, Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import express5 from 'express'
 import express4 from 'express4'
+import { afterEach } from 'vitest'
+import type { RouteReport, StatusReport } from '../src/types.js'
 
 /** Both supported Express majors, to run a suite once per major. */
 export const EXPRESSES = [
@@ -71,4 +75,63 @@ export async function hit(url: string, count: number, init?: RequestInit, concur
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
   return statuses
+}
+
+/** Things to undo after a test, run last-added first. */
+export type Cleanup = () => Promise<void> | void
+
+/** A list of cleanups that an `afterEach` of the calling suite runs in reverse and empties. */
+export function cleanupAfterEach(): Cleanup[] {
+  const cleanups: Cleanup[] = []
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()!()
+  })
+  return cleanups
+}
+
+/** A route's three counters. */
+export type Counts = Pick<RouteReport, 'success' | 'failure' | 'ignored'>
+
+/** The route of `rule` in `report`; throws, naming the rules there are, when it is missing. */
+export function routeOf(report: StatusReport, rule: string): RouteReport {
+  const route = report.routes.find((r) => r.rule === rule)
+  if (route === undefined) throw new Error(`no route ${rule} in ${report.routes.map((r) => r.rule).join(', ')}`)
+  return route
+}
+
+/** Just the counters of `route`. */
+export function countsOf(route: RouteReport): Counts {
+  return { success: route.success, failure: route.failure, ignored: route.ignored }
+}
+
+/** Directives of a Content-Security-Policy header: name → sources. */
+export function directives(policy: string): Map<string, string[]> {
+  const map = new Map<string, string[]>()
+  for (const part of policy.split(';')) {
+    const [name, ...sources] = part.trim().split(/\s+/)
+    if (name) map.set(name.toLowerCase(), sources)
+  }
+  return map
+}
+
+let exposedGc: (() => void) | undefined
+
+/** V8's full garbage collection, exposed on first use. */
+function gcFunction(): () => void {
+  if (exposedGc === undefined) {
+    setFlagsFromString('--expose-gc')
+    exposedGc = runInNewContext('gc') as () => void
+  }
+  return exposedGc
+}
+
+/** Heap in use after full garbage collections, with the event loop given a turn between them. */
+export async function settledHeap(): Promise<number> {
+  const gc = gcFunction()
+  for (let i = 0; i < 3; i++) {
+    gc()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  gc()
+  return process.memoryUsage().heapUsed
 }
