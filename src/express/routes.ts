@@ -37,7 +37,9 @@ interface AppInternals {
 }
 
 const PATCHED = Symbol.for('server-status.patched')
-const THREW = Symbol.for('server-status.threw')
+/** Requests whose route handler threw or rejected: a set, not a property, so that the common
+ * case (no error) never adds to or misses a lookup on Express's request objects. */
+const threwOn = new WeakSet<object>()
 /** Mount path of each layer added by `use(path, …)` once the router was wrapped. */
 const mountPaths = new WeakMap<object, string>()
 /** The sub-app behind each layer that mounts one: Express hides it in a closure. */
@@ -124,9 +126,9 @@ export function instrument(router: object): void {
   if (routeProto === null || routeProto[PATCHED as unknown as string]) return
   Object.defineProperty(routeProto, PATCHED, { value: true })
   const dispatch = routeProto.dispatch as (req: object, res: object, done: (err?: unknown) => void) => unknown
-  routeProto.dispatch = function dispatch_(this: object, req: Record<symbol, unknown>, res: object, done: (err?: unknown) => void) {
+  routeProto.dispatch = function dispatch_(this: object, req: object, res: object, done: (err?: unknown) => void) {
     return dispatch.call(this, req, res, function routeDone(err?: unknown) {
-      if (err && err !== 'route' && err !== 'router') req[THREW] = true
+      if (err && err !== 'route' && err !== 'router') threwOn.add(req)
       return done(err)
     })
   }
@@ -134,7 +136,7 @@ export function instrument(router: object): void {
 
 /** Tells whether a handler of the request's route threw or rejected. */
 export function threw(req: object): boolean {
-  return (req as Record<symbol, unknown>)[THREW] === true
+  return threwOn.has(req)
 }
 
 /** Reads the mount path back from an Express 4 layer's regular expression, where it is plain. */
