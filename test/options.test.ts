@@ -112,6 +112,21 @@ describe('option errors', () => {
     expect(() => resolveOptions({ ...base, api: { prefix: '/ops' } }, {})).toThrow(/option "api\.secret" must be a secret of at least 16 characters/)
   })
 
+  it('fails at start when the driver of a postgres:// or mysql:// URL is not installed', async () => {
+    const { resolveOptions } = await import('../src/options.js')
+    const missing = (name: string) => name !== 'pg' && name !== 'mysql2'
+    expect(() => resolveOptions({ ...base, database: 'postgres://u@127.0.0.1/db' }, {}, missing)).toThrow(
+      'server-status: install pg to use postgres:// URLs (npm install pg)',
+    )
+    expect(() => resolveOptions({ ...base, database: 'postgresql://u@127.0.0.1/db' }, {}, missing)).toThrow(/install pg to use postgres:\/\/ URLs/)
+    expect(() => resolveOptions({ ...base, database: 'mariadb://u@127.0.0.1/db' }, {}, missing)).toThrow(
+      'server-status: install mysql2 to use mysql:// URLs (npm install mysql2)',
+    )
+    // both are installed here, and found from the library's own folder
+    expect(resolveOptions({ ...base, database: 'postgres://u@127.0.0.1/db' }, {}).database).toBe('postgres://u@127.0.0.1/db')
+    expect(resolveOptions({ ...base, database: 'mysql://u@127.0.0.1/db' }, {}).database).toBe('mysql://u@127.0.0.1/db')
+  })
+
   it('refuses an api.prefix that overlaps urlPrefix', () => {
     expect(errorFor({ ...base, api: { secret: 'x'.repeat(20), prefix: '/status' } }).message).toBe(
       'server-status: option "api.prefix" must be a path apart from urlPrefix "/status" (got "/status")',
