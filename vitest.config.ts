@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // database tests create their own databases; files run in parallel on 2 cores
     pool: 'forks',
-    reporters: ['default'],
+    // the JSON file lets CI print a plain closing line
+    reporters: ['default', ['json', { outputFile: 'tmp/vitest-results.json' }]],
   },
 })
