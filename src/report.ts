@@ -90,8 +90,10 @@ export function buildReport(input: ReportInput): StatusReport {
 export function buildReportFrom(input: TallyInput): StatusReport {
   const { clock, now } = input
   const today = clock.dayOf(now)
+  const count = input.days
+  // one string per shown date, shared by every route's days
   const dates: string[] = []
-  for (let i = input.days - 1; i >= 0; i--) dates.push(addDays(today, -i))
+  for (let i = count - 1; i >= 0; i--) dates.push(addDays(today, -i))
   const firstDay = dates[0]!
   const nowMinute = Math.floor(now / 60_000)
   const firstRecent = nowMinute - RECENT_MINUTES + 1
@@ -103,47 +105,34 @@ export function buildReportFrom(input: TallyInput): StatusReport {
     if (day >= firstDay && day <= today) pendingDays.add(bucket.rule, day, bucket)
     if (bucket.minute >= firstRecent && bucket.minute <= nowMinute) addInto(pendingRecent, bucket.rule, bucket)
   }
-
-  const dayCounts = (rule: string): Array<Counts | undefined> => {
-    const stored = input.dayTally.byRule.get(rule)
-    const pending = pendingDays.byRule.get(rule)
-    return dates.map((date) => {
-      const a = stored?.get(date)
-      const b = pending?.get(date)
-      if (a === undefined || b === undefined) return a ?? b
-      return {
-        success: a.success + b.success,
-        failure: a.failure + b.failure,
-        ignored: a.ignored + b.ignored,
-        durationMs: a.durationMs + b.durationMs,
-      }
-    })
-  }
+  const storedDays = input.dayTally.byRule
 
   let unmatched = 0
-  for (const counts of dayCounts(UNMATCHED)) if (counts) unmatched += counts.success + counts.failure + counts.ignored
+  {
+    const stored = storedDays.get(UNMATCHED)
+    const pending = pendingDays.byRule.get(UNMATCHED)
+    for (let i = 0; i < count; i++) {
+      const a = stored?.get(dates[i]!)
+      const b = pending?.get(dates[i]!)
+      if (a !== undefined) unmatched += a.success + a.failure + a.ignored
+      if (b !== undefined) unmatched += b.success + b.failure + b.ignored
+    }
+  }
 
-  const routes: RouteReport[] = input.routes.map((route) => {
-    let success = 0
-    let failure = 0
-    let ignored = 0
-    let durationMs = 0
-    const perDay = dayCounts(route.rule)
-    const days: DayReport[] = dates.map((date, i) => {
-      const counts = perDay[i]
-      const s = counts?.success ?? 0
-      const f = counts?.failure ?? 0
-      const g = counts?.ignored ?? 0
-      success += s
-      failure += f
-      ignored += g
-      durationMs += counts?.durationMs ?? 0
-      const uptime = uptimeOf(s, f)
-      return { date, success: s, failure: f, ignored: g, uptime, status: statusOf(uptime) }
-    })
+  // one pass per route over the shown dates: stored and pending counts summed straight into the day
+  const shown = input.routes
+  const routes: RouteReport[] = []
+  for (let r = 0; r < shown.length; r++) {
+    const route = shown[r]!
+    const stored = storedDays.get(route.rule)
+    const pending = pendingDays.byRule.get(route.rule)
+    const sum: Counts = { success: 0, failure: 0, ignored: 0, durationMs: 0 }
+    const days = dayReports(dates, stored, pending, sum)
+    const { success, failure, ignored, durationMs } = sum
 
-    let recentSuccess = pendingRecent.get(route.rule)?.success ?? 0
-    let recentFailure = pendingRecent.get(route.rule)?.failure ?? 0
+    const recent = pendingRecent.get(route.rule)
+    let recentSuccess = recent?.success ?? 0
+    let recentFailure = recent?.failure ?? 0
     const minutes = input.minuteTally.byRule.get(route.rule)
     if (minutes !== undefined) {
       for (const [minute, counts] of minutes) {
@@ -156,7 +145,7 @@ export function buildReportFrom(input: TallyInput): StatusReport {
     const last = days[days.length - 1]!
     const current = recentSuccess + recentFailure > 0 ? uptimeOf(recentSuccess, recentFailure) : last.uptime
     const counted = success + failure + ignored
-    return {
+    routes.push({
       rule: route.rule,
       name: route.name,
       doc: route.doc,
@@ -167,8 +156,8 @@ export function buildReportFrom(input: TallyInput): StatusReport {
       ignored,
       avgResponseMs: counted === 0 ? null : Math.round((durationMs / counted) * 100) / 100,
       days,
-    }
-  })
+    })
+  }
 
   return {
     generatedAt: new Date(now).toISOString(),
@@ -180,6 +169,49 @@ export function buildReportFrom(input: TallyInput): StatusReport {
     storageUnavailableSince: input.storageUnavailableSince?.toISOString() ?? null,
     routes,
   }
+}
+
+/**
+ * The report of each shown date for one route, from its stored and pending counts by date;
+ * the route's totals are added into `sum`.
+ */
+function dayReports(dates: readonly string[], stored: Map<string, Counts> | undefined, pending: Map<string, Counts> | undefined, sum: Counts): DayReport[] {
+  const count = dates.length
+  const days = new Array<DayReport>(count)
+  let durationMs = 0
+  let success = 0
+  let failure = 0
+  let ignored = 0
+  for (let i = 0; i < count; i++) {
+    const date = dates[i]!
+    let s = 0
+    let f = 0
+    let g = 0
+    const a = stored === undefined ? undefined : stored.get(date)
+    if (a !== undefined) {
+      s = a.success
+      f = a.failure
+      g = a.ignored
+      durationMs += a.durationMs
+    }
+    const b = pending === undefined ? undefined : pending.get(date)
+    if (b !== undefined) {
+      s += b.success
+      f += b.failure
+      g += b.ignored
+      durationMs += b.durationMs
+    }
+    success += s
+    failure += f
+    ignored += g
+    const uptime = uptimeOf(s, f)
+    days[i] = { date, success: s, failure: f, ignored: g, uptime, status: statusOf(uptime) }
+  }
+  sum.success += success
+  sum.failure += failure
+  sum.ignored += ignored
+  sum.durationMs += durationMs
+  return days
 }
 
 /** Adds a row's counters to the sum under `key`, starting one where there is none. */

@@ -53,8 +53,18 @@ const DAY_FORMAT = new Intl.DateTimeFormat('en-US', {
  */
 export function formatUptime(uptime: number): string {
   const hundredths = Math.floor(uptime * 10000 + 1e-7)
-  return `${(hundredths / 100).toFixed(2)}%`
+  if (!(hundredths >= 0 && hundredths <= 10000)) return `${(hundredths / 100).toFixed(2)}%`
+  // a page formats the same few thousand values over and over: each once
+  let text = UPTIME_TEXTS[hundredths]
+  if (text === undefined) {
+    text = `${(hundredths / 100).toFixed(2)}%`
+    UPTIME_TEXTS[hundredths] = text
+  }
+  return text
 }
+
+/** `formatUptime()` by hundredths of a percent, 0 to 10,000, filled as values are met. */
+const UPTIME_TEXTS: Array<string | undefined> = new Array<string | undefined>(10001).fill(undefined)
 
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/
 
@@ -166,24 +176,35 @@ const STATUS_LINES = byStatus((status) => `${STATUS_LABELS[status]}\n`)
  */
 function renderDays(days: readonly DayReport[]): string {
   const count = days.length
-  const items = new Array<string>(count)
+  // every piece goes into one list, joined once: no string is made for a square on its own
+  const parts: string[] = []
   for (let i = 0; i < count; i++) {
     const day = days[i] as DayReport
     // Squares in the first and last third get their tooltip anchored to that side, so a wide
     // tooltip over a narrow square never spills past the card (or the screen) edge.
     const edge: Edge = i * 3 < count ? 1 : (i + 1) * 3 > count * 2 ? 2 : 0
+    parts.push(SQUARE_OPENINGS[day.status][edge], middleAt(i, day.date))
     // "Fully Operational" already says 100%, so only an outage day shows its uptime.
-    const status =
-      day.uptime === null || day.status === 'operational'
-        ? STATUS_LINES[day.status]
-        : `${STATUS_LABELS[day.status]} (${formatUptime(day.uptime)})\n`
-    const counts =
-      day.ignored > 0
-        ? `${String(day.success)} successful, ${String(day.failure)} failed, ${String(day.ignored)} ignored">`
-        : `${String(day.success)} successful, ${String(day.failure)} failed">`
-    items[i] = SQUARE_OPENINGS[day.status][edge] + dayHtml(day.date).middle + status + counts
+    if (day.uptime === null || day.status === 'operational') parts.push(STATUS_LINES[day.status])
+    else parts.push(STATUS_LABELS[day.status], ' (', formatUptime(day.uptime), ')\n')
+    parts.push(String(day.success), ' successful, ', String(day.failure))
+    if (day.ignored > 0) parts.push(' failed, ', String(day.ignored), ' ignored">')
+    else parts.push(' failed">')
   }
-  return items.join('')
+  return parts.join('')
+}
+
+// Every card of a page shows the same dates in the same places: the square's middle is kept
+// by place, and the date cache is asked again only where a card has another date there.
+const columnDates: string[] = []
+const columnMiddles: string[] = []
+
+function middleAt(i: number, date: string): string {
+  if (columnDates[i] === date) return columnMiddles[i] as string
+  const middle = dayHtml(date).middle
+  columnDates[i] = date
+  columnMiddles[i] = middle
+  return middle
 }
 
 function renderRoute(route: RouteReport, index: number, days: number): HtmlString {
