@@ -94,7 +94,8 @@ export class StatusCore {
     this.#api = options.api ? new ConfigureApi(options.api, this.#editor()) : null
     this.#classify = toCode(options.classify, options.logger)
     this.#timer = setInterval(() => {
-      this.flush().catch(() => {})
+      // not flush(): that one also asks the next report to read every day again
+      this.#exclusive(() => this.#flush()).catch(() => {})
     }, options.flushIntervalMs)
     this.#timer.unref()
     // routes are usually defined right after serverStatus(app); look once they are

@@ -101,10 +101,12 @@ function serve(core: StatusCore, req: Req, res: Res, path: string, next: (err?: 
 
 function send(res: ServerResponse, head: boolean, answer: CoreResponse): void {
   if (res.headersSent) return
+  // encoded once: its length and the bytes sent come from the same buffer
+  const body = Buffer.from(answer.body, 'utf8')
   res.statusCode = answer.status
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value)
-  res.setHeader('content-length', Buffer.byteLength(answer.body))
-  res.end(head ? undefined : answer.body)
+  res.setHeader('content-length', body.length)
+  res.end(head ? undefined : body)
 }
 
 /** Reads at most `MAX_BODY_BYTES`; a body parsed by the app's own parser is taken as it is. */
