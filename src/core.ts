@@ -43,6 +43,8 @@ const REPORT_WAIT_MS = 1_500
  * older days change only through late writes of other instances.
  */
 const FULL_READ_EVERY_MS = 600_000
+/** Longest wait of close() for the last flush, and then for the store to close. */
+const CLOSE_WAIT_MS = 10_000
 /** Least time between two attempts to reach a store that is down, for reads. */
 const REOPEN_EVERY_MS = 5_000
 
@@ -119,7 +121,12 @@ export class StatusCore {
 
   /** Tells whether a path is served by the core (page, assets, JSON, API). */
   owns(path: string): boolean {
-    return isUnder(path, this.options.urlPrefix) || (this.#api !== null && path === this.#api.path)
+    const prefix = this.options.urlPrefix
+    if (path.startsWith(prefix)) {
+      const rest = path.slice(prefix.length)
+      if (rest === '' || rest === '/' || rest === '/api/routes' || rest === '/assets/status.css') return true
+    }
+    return this.#api !== null && path === this.#api.path
   }
 
   /** Answers a request for which `owns(path)` is true. */
@@ -138,14 +145,16 @@ export class StatusCore {
       const report = await this.report()
       const body = renderPage(report, {
         title: this.options.title,
-        assetPath: `${prefix}/assets`,
+        assetPath: `${req.basePath ?? ''}${prefix}/assets`,
         storageNote: storageNote(report),
       })
       return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', ...PAGE_HEADERS }, body }
     }
     if (rest === '/api/routes') {
       if (!readable) return jsonError(405, `method ${method} is not allowed; use GET`, { allow: 'GET, HEAD' })
-      return json(200, await this.report(), { 'x-content-type-options': 'nosniff', 'access-control-allow-origin': '*' })
+      // readable from other origins only when the page is public anyway
+      const cors: Record<string, string> = this.options.protect ? {} : { 'access-control-allow-origin': '*' }
+      return json(200, await this.report(), { 'x-content-type-options': 'nosniff', ...cors })
     }
     if (rest === '/assets/status.css') {
       return {
@@ -212,17 +221,20 @@ export class StatusCore {
     this.#closed ??= (async () => {
       if (this.#timer) clearInterval(this.#timer)
       this.#timer = null
-      try {
-        await this.flush()
-      } catch (error) {
-        this.options.logger.error(`server-status: closing with ${countOf(this.recorder.pending())} requests not written: ${message(error)}`)
+      // a store that stops answering must not hold the app's shutdown for ever
+      const flushed = await withDeadline(this.flush(), CLOSE_WAIT_MS).catch((error: unknown) => error)
+      if (flushed !== true) {
+        const why = flushed === false ? `the store did not answer within ${CLOSE_WAIT_MS / 1000} s` : message(flushed)
+        this.options.logger.error(`server-status: closing with ${countOf(this.recorder.pending())} requests not written: ${why}`)
       }
-      await this.#exclusive(async () => {
-        this.#shut = true
-        const store = this.#store ?? (await this.#opening?.catch(() => null))
-        this.#store = null
-        await store?.close()
-      })
+      this.#shut = true
+      const store = this.#store ?? (await withDeadline(this.#opening ?? Promise.resolve(null), 1_000).catch(() => null))
+      this.#store = null
+      if (store !== null && typeof store === 'object') {
+        await withDeadline(store.close(), CLOSE_WAIT_MS).catch((error: unknown) => {
+          this.options.logger.warn(`server-status: closing the store failed: ${message(error)}`)
+        })
+      }
     })()
     return this.#closed
   }
@@ -450,7 +462,8 @@ export class StatusCore {
         this.#exclusive(async () => {
           const store = await this.#open()
           await store.registerRoutes([rule])
-          const wasHidden = this.#records.get(rule)?.hidden === true
+          // from the store, not memory: after a restart the route may be hidden unbeknown to us
+          const wasHidden = (await store.listRoutes()).some((r) => r.rule === rule && r.hidden)
           const record = await store.updateRoute(rule, info)
           // counts taken while the route was deleted do not come back with it
           if (wasHidden) this.recorder.discard(rule)
@@ -485,6 +498,16 @@ export class StatusCore {
   }
 }
 
+/** Resolves `true` once `work` is done, `false` when `ms` pass first; rejects as `work` does. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+    timer.unref()
+  })
+  return Promise.race([work.then((value) => (value === undefined ? true : value)), late]).finally(() => clearTimeout(timer))
+}
+
 function storageNote(report: StatusReport): string | null {
   const notes: string[] = []
   if (report.storageUnavailableSince) notes.push(`Storage unavailable since ${report.storageUnavailableSince}; counts are held in memory until it is back.`)
@@ -496,10 +519,6 @@ function storageNote(report: StatusReport): string | null {
 export function safeEqual(a: string, b: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest()
   return timingSafeEqual(digest(a), digest(b))
-}
-
-function isUnder(path: string, prefix: string): boolean {
-  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47 /* / */)
 }
 
 function defaultCode(statusCode: number): OutcomeCode {

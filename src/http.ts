@@ -13,8 +13,10 @@ export type BodyResult =
 /** A request for the page, its assets, its JSON or the configure API. */
 export interface CoreRequest {
   method: string
-  /** The path without the query string. */
+  /** The path without the query string, below `basePath`. */
   path: string
+  /** Where the app is mounted (Express's `req.baseUrl` of a sub-app), `''` at the root. */
+  basePath?: string
   headers: IncomingHttpHeaders
   /** The client's address, for rate limiting. */
   ip: string

@@ -5,7 +5,7 @@ import { MAX_BODY_BYTES, type BodyResult, type CoreResponse } from '../http.js'
 import { resolveOptions } from '../options.js'
 import { UNMATCHED } from '../recorder.js'
 import type { ServerStatusOptions, StatusHandle } from '../types.js'
-import { discoverRoutes, instrument, instrumentApp, joinRule, pathText, rootRouter, threw, type ExpressApp, type ExpressRoute } from './routes.js'
+import { boundRule, discoverRoutes, instrument, instrumentApp, joinRule, pathText, rootRouter, threw, type ExpressApp, type ExpressRoute } from './routes.js'
 
 export type { ServerStatusOptions, StatusHandle, StatusReport, RouteReport, DayReport, Outcome, Status } from '../types.js'
 
@@ -33,7 +33,14 @@ export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): St
 
   const rules = new WeakMap<object, string>()
   const unknownRoutes = new WeakSet<object>()
-  const core = new StatusCore(resolved, { discover: () => discoverRoutes(app, rules) })
+  /** Every rule found in the app at the last look. */
+  let known = new Set<string>()
+  const discover = () => {
+    const routes = discoverRoutes(app, rules)
+    known = new Set(routes.map((route) => route.rule))
+    return routes
+  }
+  const core = new StatusCore(resolved, { discover })
 
   const ruleOf = (req: Req): string => {
     const route = req.route
@@ -41,11 +48,23 @@ export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): St
     let rule = rules.get(route)
     if (rule === undefined && !unknownRoutes.has(route)) {
       // a route defined since the last look: look again, once per route object
-      discoverRoutes(app, rules)
+      discover()
       rule = rules.get(route)
-      if (rule === undefined) unknownRoutes.add(route)
+      if (rule === undefined) {
+        unknownRoutes.add(route)
+        resolved.logger.warn(
+          `server-status: the mount path of the route ${pathText(route.path)} is not known (a router mounted before ` +
+            `serverStatus(app) was called, or mounted at a pattern), so it is counted as ${partialRule(route)}. ` +
+            'Call serverStatus(app) before the app mounts its routers to get the whole rule.',
+        )
+      }
     }
-    return rule || joinRule(req.baseUrl ?? '', pathText(route.path))
+    if (rule) return rule
+    // a router mounted at several paths: the one this request came through, if it is one of
+    // the app's rules; never a rule made of req.baseUrl alone, which holds the request's
+    // values and would make a rule per URL
+    const direct = joinRule(req.baseUrl ?? '', pathText(route.path))
+    return known.has(direct) ? direct : partialRule(route)
   }
 
   const count = (req: Req, res: ServerResponse, startedAt: number): void => {
@@ -80,12 +99,18 @@ export function serverStatus(app: ExpressApp, options?: ServerStatusOptions): St
   return core.handleObject()
 }
 
+/** The bounded rule of a route whose mount path is not known: its own path under "/…". */
+function partialRule(route: ExpressRoute): string {
+  return boundRule(joinRule('/…', pathText(route.path)))
+}
+
 function serve(core: StatusCore, req: Req, res: Res, path: string, next: (err?: unknown) => void): void {
   core
     .handle({
       method: req.method ?? 'GET',
       path,
       headers: req.headers,
+      basePath: req.baseUrl ?? '',
       ip: req.ip ?? req.socket.remoteAddress ?? '',
       raw: req,
       body: () => readBody(req),

@@ -1,4 +1,5 @@
 // Finds the route templates of an Express 4 or 5 app, including routers mounted at a path.
+import { createHash } from 'node:crypto'
 import type { DiscoveredRoute } from '../core.js'
 import { nameFromHandlers } from '../naming.js'
 
@@ -171,6 +172,16 @@ export function joinRule(base: string, path: string): string {
   return path === '/' ? base : base + path
 }
 
+/** Longest rule kept, as the stores' rule columns allow. */
+export const MAX_RULE_LENGTH = 512
+
+/** A rule cut to `MAX_RULE_LENGTH`, ending in a hash of the whole so that long rules stay apart. */
+export function boundRule(rule: string): string {
+  if (rule.length <= MAX_RULE_LENGTH) return rule
+  const hash = createHash('sha1').update(rule).digest('hex').slice(0, 10)
+  return `${rule.slice(0, MAX_RULE_LENGTH - 12)}…~${hash}`
+}
+
 /** A route path as a rule; arrays and regular expressions become their text. */
 export function pathText(path: unknown): string {
   if (typeof path === 'string') return path
@@ -190,7 +201,7 @@ export function discoverRoutes(app: ExpressApp, index: WeakMap<object, string>):
   const walk = (stack: ExpressLayer[], base: string) => {
     for (const layer of stack) {
       if (layer.route) {
-        const rule = joinRule(base, pathText(layer.route.path))
+        const rule = boundRule(joinRule(base, pathText(layer.route.path)))
         const handlers = layer.route.stack.map((l) => l.handle).filter((h) => typeof h === 'function')
         routes.push({ rule, ...nameFromHandlers(handlers) })
         const known = index.get(layer.route)
