@@ -496,6 +496,20 @@ for (const { name, express } of EXPRESSES) {
 
     afterAll(() => db.cleanup())
 
+    it('accepts a secret with spaces and other characters, sent as it is', async () => {
+      const secret = 'correct horse battery staple & more'
+      const own = tempSqlite()
+      const app = await startApp(express, own.url, { api: { secret } })
+      apps.push({ ...app, stop: async () => (await app.stop(), own.cleanup()) })
+      const res = await fetch(`${app.url}/server-status/configure`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rule: '/', name: 'Spaced' }),
+      })
+      expect(res.status).toBe(200)
+      expect(routeOf(await state(app.url), '/')).toMatchObject({ name: 'Spaced' })
+    })
+
     it('is off without a secret: the path is the app\'s own and Express answers 404', async () => {
       delete process.env.SERVER_STATUS_API_SECRET
       const app = express()
