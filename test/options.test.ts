@@ -178,6 +178,14 @@ describe('option errors', () => {
     expect(message).not.toContain('hunter2')
   })
 
+  it('hides a password that holds "/", "?", "#" or "@"', () => {
+    for (const password of ['s3cr/et', 'p@ss', 'a?b#c']) {
+      const message = errorFor({ ...base, database: `postgres://app:${password}@db.example.com` }).message
+      expect(message).toContain('postgres://app:***@db.example.com')
+      expect(message).not.toContain(password)
+    }
+  })
+
   it('refuses an unknown time zone', () => {
     expect(errorFor({ ...base, timeZone: 'Mars/Olympus' }).message).toBe(
       'server-status: option "timeZone" must be an IANA time zone such as "UTC" or "America/New_York" (got "Mars/Olympus")',

@@ -112,5 +112,6 @@ function checkServerUrl(url: string, kind: 'postgres' | 'mysql'): void {
 
 /** The URL with its password replaced, for error messages. */
 function redact(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@')
+  // up to the last "@": a password may hold "/", "?", "#" or "@" itself
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^]*@/i, '$1:***@')
 }
