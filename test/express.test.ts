@@ -388,3 +388,59 @@ describe('a sub-app mounted at a path', () => {
     })
   }
 })
+
+describe('a router mounted at a parameterised path before serverStatus(app) was called', () => {
+  for (const { name, express } of EXPRESSES) {
+    it(`counts its routes under one bounded rule, never one rule per URL (${name})`, async () => {
+      const db = tempSqlite()
+      // built first, as an imported module builds its routers
+      const users = express.Router()
+      users.get('/profile', (_req, res) => void res.send('profile'))
+      const api = express.Router()
+      api.use('/users/:id', users)
+      const app = express()
+      const logger = memoryLogger()
+      const status = serverStatus(app, { database: db.url, logger })
+      app.use('/api', api)
+      const server = await listen(app)
+      try {
+        for (let i = 0; i < 20; i++) await hit(`${server.url}/api/users/${i}/profile`, 1)
+        const report = await status.report()
+        const profile = report.routes.filter((r) => r.rule.endsWith('/profile'))
+        // Express 4 keeps the mount's pattern, Express 5 does not: either way one rule for all 20
+        expect(profile).toHaveLength(1)
+        expect(['/api/users/:id/profile', '/…/profile']).toContain(profile[0]!.rule)
+        expect(countsOf(profile[0]!)).toEqual({ success: 20, failure: 0, ignored: 0 })
+        expect(report.routes.some((r) => /\/users\/\d/.test(r.rule))).toBe(false)
+        if (profile[0]!.rule === '/…/profile') expect(logger.lines.filter((l) => l.includes('mount path of the route /profile'))).toHaveLength(1)
+      } finally {
+        await status.close()
+        await server.close()
+        db.cleanup()
+      }
+    })
+  }
+})
+
+describe('an app route below urlPrefix', () => {
+  for (const { name, express } of EXPRESSES) {
+    it(`is the app's own, counted and shown, next to the page's paths (${name})`, async () => {
+      const db = tempSqlite()
+      const app = express()
+      const status = serverStatus(app, { database: db.url, logger: false })
+      app.get('/status/orders/:id', (req, res) => void res.send(`order ${req.params.id}`))
+      const server = await listen(app)
+      try {
+        const res = await fetch(`${server.url}/status/orders/7`)
+        expect(await res.text()).toBe('order 7')
+        expect((await fetch(`${server.url}/status`)).headers.get('content-type')).toMatch(/^text\/html/)
+        const report = await status.report()
+        expect(countsOf(routeOf(report, '/status/orders/:id'))).toEqual({ success: 1, failure: 0, ignored: 0 })
+      } finally {
+        await status.close()
+        await server.close()
+        db.cleanup()
+      }
+    })
+  }
+})

@@ -268,6 +268,13 @@ describe('page protection', () => {
     expect(report.unmatched).toBe(1)
   })
 
+  it('does not let other origins read the JSON of a protected page', async () => {
+    const url = await start((req: { headers: Record<string, string> }) => req.headers['x-ops'] === '1')
+    const res = await fetch(`${url}/status/api/routes`, { headers: { 'x-ops': '1', origin: 'https://elsewhere.example' } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
   it('answers 403 where the protect function says no and 200 where it says yes', async () => {
     const url = await start((req: { headers: Record<string, string | undefined> }) => req.headers['x-ops'] === '1')
     for (const path of ['/status', '/status/api/routes']) {
