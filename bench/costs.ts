@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { createStore } from '../src/store/index.js'
-import { Recorder, SUCCESS, FAILURE } from '../src/recorder.js'
+import { FAILURE, minuteCounts, Recorder, SUCCESS } from '../src/recorder.js'
 import { DayClock, addDays } from '../src/time.js'
 import type { MinuteCounts, Store } from '../src/types.js'
 import { Child } from './children.js'
@@ -303,17 +303,7 @@ export async function measureFlush(target: FlushTarget, routes: number, flushes:
       for (let i = 0; i < routes; i++) recorder.record(`/r${i}/:id`, i % 17 === 0 ? FAILURE : SUCCESS, 2, now)
       const start = process.hrtime.bigint()
       const buckets = recorder.drain()
-      await store.write(
-        buckets.map((b) => ({
-          rule: b.rule,
-          minute: b.minute,
-          day: clock.dayOfMinute(b.minute),
-          success: b.success,
-          failure: b.failure,
-          ignored: b.ignored,
-          durationMs: b.durationMs,
-        })),
-      )
+      await store.write(minuteCounts(buckets, clock))
       times.push(timeMs(start))
     }
     return { store: target.store, firstMs: times[0]!, medianMs: median(times.slice(1)), flushes }
@@ -423,17 +413,7 @@ export async function measureStorage(requests: number, routes: number, minutes: 
       recordNs += Number(process.hrtime.bigint() - start)
       done += count
       const buckets = recorder.drain()
-      await store.write(
-        buckets.map((b) => ({
-          rule: b.rule,
-          minute: b.minute,
-          day: clock.dayOfMinute(b.minute),
-          success: b.success,
-          failure: b.failure,
-          ignored: b.ignored,
-          durationMs: b.durationMs,
-        })),
-      )
+      await store.write(minuteCounts(buckets, clock))
     }
   } finally {
     await store.close()

@@ -6,7 +6,7 @@ import { jsonError, json, type CoreRequest, type CoreResponse } from './http.js'
 import type { ResolvedOptions } from './options.js'
 import { renderPage } from './page/render.js'
 import { STATUS_CSS } from './page/assets.js'
-import { Recorder, UNMATCHED, type Batch, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
+import { minuteCounts, Recorder, UNMATCHED, type Batch, type Bucket, type OutcomeCode, SUCCESS, FAILURE, IGNORED } from './recorder.js'
 import { buildReportFrom, RECENT_MINUTES, Tally, type ShownRoute } from './report.js'
 import { createStore } from './store/index.js'
 import { addDays, DayClock } from './time.js'
@@ -336,18 +336,7 @@ export class StatusCore {
   async #write(store: Store, batch: Batch): Promise<void> {
     this.#inflight = batch
     try {
-      await store.write(
-        batch.buckets.map((b) => ({
-          rule: b.rule,
-          minute: b.minute,
-          day: this.clock.dayOfMinute(b.minute),
-          success: b.success,
-          failure: b.failure,
-          ignored: b.ignored,
-          durationMs: b.durationMs,
-        })),
-        batch.id,
-      )
+      await store.write(minuteCounts(batch.buckets, this.clock), batch.id)
     } catch (error) {
       this.#inflight = null
       this.recorder.setRetry(batch)

@@ -1,4 +1,6 @@
 // The per-request path: counts in memory per route per minute, handed to the store in batches.
+import type { DayClock } from './time.js'
+import type { MinuteCounts } from './types.js'
 
 /** Internal outcome codes, cheaper than strings on the hot path. */
 export const SUCCESS = 0
@@ -22,6 +24,19 @@ export class Bucket {
     this.rule = rule
     this.minute = minute
   }
+}
+
+/** The buckets as a store takes them, each with its day in the clock's time zone. */
+export function minuteCounts(buckets: readonly Bucket[], clock: DayClock): MinuteCounts[] {
+  return buckets.map((b) => ({
+    rule: b.rule,
+    minute: b.minute,
+    day: clock.dayOfMinute(b.minute),
+    success: b.success,
+    failure: b.failure,
+    ignored: b.ignored,
+    durationMs: b.durationMs,
+  }))
 }
 
 /** Buckets written as one unit; a retry of the same batch keeps its id. */
