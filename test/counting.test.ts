@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { cleanupAfterEach, countsOf, EXPRESSES, hit, listen, memoryLogger, routeOf, tempSqlite, type Counts, type Running } from './support.js'
+import { cleanupAfterEach, closeOnce, countsOf, EXPRESSES, hit, listen, memoryLogger, routeOf, tempSqlite, type Counts, type Running } from './support.js'
 
 type Totals = Record<string, Counts>
 
@@ -123,14 +123,7 @@ for (const { name, express } of EXPRESSES) {
         else res.status(code).send(`code ${code}`)
       })
       const server: Running = await listen(app)
-      let closed = false
-      const close = async () => {
-        if (closed) return
-        closed = true
-        await status.close()
-        await server.close()
-      }
-      cleanups.push(close)
+      const close = closeOnce(cleanups, () => status.close(), () => server.close())
       const json = async (): Promise<StatusReport> => {
         const res = await fetch(`${server.url}/status/api/routes`)
         expect(res.status).toBe(200)

@@ -320,6 +320,9 @@ for (const { name, express } of EXPRESSES) {
   })
 }
 
+/** What the tests below leave to close: the handle, then the server, then the database. */
+const afterTest = cleanupAfterEach()
+
 describe('one router mounted at two paths', () => {
   for (const { name, express } of EXPRESSES) {
     it(`counts each mount under its own rule or under the template it was reached by (${name})`, async () => {
@@ -331,18 +334,17 @@ describe('one router mounted at two paths', () => {
       app.use('/a', shared)
       app.use('/b', shared)
       const server = await listen(app)
-      try {
-        await hit(`${server.url}/a/ping`, 3)
-        await hit(`${server.url}/b/ping`, 2)
-        const report = await status.report()
-        expect(rules(report)).toEqual(['/a/ping', '/b/ping'])
-        expect(countsOf(routeOf(report, '/a/ping'))).toEqual({ success: 3, failure: 0, ignored: 0 })
-        expect(countsOf(routeOf(report, '/b/ping'))).toEqual({ success: 2, failure: 0, ignored: 0 })
-      } finally {
+      afterTest.push(async () => {
         await status.close()
         await server.close()
         db.cleanup()
-      }
+      })
+      await hit(`${server.url}/a/ping`, 3)
+      await hit(`${server.url}/b/ping`, 2)
+      const report = await status.report()
+      expect(rules(report)).toEqual(['/a/ping', '/b/ping'])
+      expect(countsOf(routeOf(report, '/a/ping'))).toEqual({ success: 3, failure: 0, ignored: 0 })
+      expect(countsOf(routeOf(report, '/b/ping'))).toEqual({ success: 2, failure: 0, ignored: 0 })
     })
   }
 })
@@ -357,16 +359,15 @@ describe('a sub-app mounted at a path', () => {
       admin.get('/users/:id', (_req, res) => void res.send('admin user'))
       app.use('/admin', admin)
       const server = await listen(app)
-      try {
-        await hit(`${server.url}/admin/users/1`, 2)
-        const report = await status.report()
-        expect(countsOf(routeOf(report, '/admin/users/:id'))).toEqual({ success: 2, failure: 0, ignored: 0 })
-        expect(report.unmatched).toBe(0)
-      } finally {
+      afterTest.push(async () => {
         await status.close()
         await server.close()
         db.cleanup()
-      }
+      })
+      await hit(`${server.url}/admin/users/1`, 2)
+      const report = await status.report()
+      expect(countsOf(routeOf(report, '/admin/users/:id'))).toEqual({ success: 2, failure: 0, ignored: 0 })
+      expect(report.unmatched).toBe(0)
     })
 
     it(`shows its routes before any traffic, as no_data (${name})`, async () => {
@@ -403,21 +404,20 @@ describe('a router mounted at a parameterised path before serverStatus(app) was 
       const status = serverStatus(app, { database: db.url, logger })
       app.use('/api', api)
       const server = await listen(app)
-      try {
-        for (let i = 0; i < 20; i++) await hit(`${server.url}/api/users/${i}/profile`, 1)
-        const report = await status.report()
-        const profile = report.routes.filter((r) => r.rule.endsWith('/profile'))
-        // Express 4 keeps the mount's pattern, Express 5 does not: either way one rule for all 20
-        expect(profile).toHaveLength(1)
-        expect(['/api/users/:id/profile', '/…/profile']).toContain(profile[0]!.rule)
-        expect(countsOf(profile[0]!)).toEqual({ success: 20, failure: 0, ignored: 0 })
-        expect(report.routes.some((r) => /\/users\/\d/.test(r.rule))).toBe(false)
-        if (profile[0]!.rule === '/…/profile') expect(logger.lines.filter((l) => l.includes('mount path of the route /profile'))).toHaveLength(1)
-      } finally {
+      afterTest.push(async () => {
         await status.close()
         await server.close()
         db.cleanup()
-      }
+      })
+      for (let i = 0; i < 20; i++) await hit(`${server.url}/api/users/${i}/profile`, 1)
+      const report = await status.report()
+      const profile = report.routes.filter((r) => r.rule.endsWith('/profile'))
+      // Express 4 keeps the mount's pattern, Express 5 does not: either way one rule for all 20
+      expect(profile).toHaveLength(1)
+      expect(['/api/users/:id/profile', '/…/profile']).toContain(profile[0]!.rule)
+      expect(countsOf(profile[0]!)).toEqual({ success: 20, failure: 0, ignored: 0 })
+      expect(report.routes.some((r) => /\/users\/\d/.test(r.rule))).toBe(false)
+      if (profile[0]!.rule === '/…/profile') expect(logger.lines.filter((l) => l.includes('mount path of the route /profile'))).toHaveLength(1)
     })
   }
 })
@@ -430,17 +430,16 @@ describe('an app route below urlPrefix', () => {
       const status = serverStatus(app, { database: db.url, logger: false })
       app.get('/status/orders/:id', (req, res) => void res.send(`order ${req.params.id}`))
       const server = await listen(app)
-      try {
-        const res = await fetch(`${server.url}/status/orders/7`)
-        expect(await res.text()).toBe('order 7')
-        expect((await fetch(`${server.url}/status`)).headers.get('content-type')).toMatch(/^text\/html/)
-        const report = await status.report()
-        expect(countsOf(routeOf(report, '/status/orders/:id'))).toEqual({ success: 1, failure: 0, ignored: 0 })
-      } finally {
+      afterTest.push(async () => {
         await status.close()
         await server.close()
         db.cleanup()
-      }
+      })
+      const res = await fetch(`${server.url}/status/orders/7`)
+      expect(await res.text()).toBe('order 7')
+      expect((await fetch(`${server.url}/status`)).headers.get('content-type')).toMatch(/^text\/html/)
+      const report = await status.report()
+      expect(countsOf(routeOf(report, '/status/orders/:id'))).toEqual({ success: 1, failure: 0, ignored: 0 })
     })
   }
 })

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { serverStatus } from '../src/express/index.js'
 import { functionName, nameFromHandlers, nameFromSource } from '../src/naming.js'
 import type { ServerStatusOptions, StatusHandle, StatusReport } from '../src/types.js'
-import { cleanupAfterEach, EXPRESSES, listen, memoryLogger, routeOf, tempSqlite, type Running } from './support.js'
+import { cleanupAfterEach, closeOnce, EXPRESSES, listen, memoryLogger, routeOf, tempSqlite, type Running } from './support.js'
 
 type Handler = (req: any, res: any, next: any) => void
 
@@ -30,14 +30,7 @@ for (const { name: major, express } of EXPRESSES) {
     async function start(database: string, options: ServerStatusOptions = {}) {
       const app = express()
       const status: StatusHandle = serverStatus(app, { database, logger: memoryLogger(), api: { secret: SECRET }, ...options })
-      let closed = false
-      const close = async () => {
-        if (closed) return
-        closed = true
-        await status.close()
-        await server.close()
-      }
-      cleanups.push(close)
+      const close = closeOnce(cleanups, () => status.close(), () => server.close())
 
       app.get(
         '/',

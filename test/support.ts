@@ -89,6 +89,22 @@ export function cleanupAfterEach(): Cleanup[] {
   return cleanups
 }
 
+/**
+ * Runs `steps` in order the first time it is called, never again, and adds itself to
+ * `cleanups`: a test may close early (to restart on the same database) and the cleanup after
+ * it must then do nothing.
+ */
+export function closeOnce(cleanups: Cleanup[], ...steps: Array<() => Promise<void>>): () => Promise<void> {
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    for (const step of steps) await step()
+  }
+  cleanups.push(close)
+  return close
+}
+
 /** A route's three counters. */
 export type Counts = Pick<RouteReport, 'success' | 'failure' | 'ignored'>
 
